@@ -1,0 +1,209 @@
+//! The application: built once from a `Config`, shared by every handler as `AppState`.
+//! It wires the store, the seal, the signing keys and the internal issuer, and owns the
+//! orchestration that spans them (init, unseal, seal, generate-root, the lifecycle task).
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use sigil_jose::{Algorithm, KeyType};
+use tokio::sync::watch;
+
+use crate::clock::Clock;
+use crate::config::{Config, StorageTarget};
+use crate::seal::{Seal, SealRefused, SealStatus, Share, UnsealStep};
+use crate::signing_keys::{KeySpec, KeyUsage, KeyUser, SigningKeys};
+use crate::storage::sqlite::SqliteStore;
+use crate::storage::{StorageError, Store};
+use crate::trust::{INTERNAL_ISSUER, INTERNAL_KEY, InternalIssuer, MintedToken};
+
+/// Everything a request needs, built once.
+pub struct App {
+    /// The validated configuration.
+    pub config: Config,
+    /// Time.
+    pub clock: Arc<dyn Clock>,
+    /// The store.
+    pub store: Arc<dyn Store>,
+    /// The seal.
+    pub seal: Seal,
+    /// Signing keys and the in-memory keyring.
+    pub keys: SigningKeys,
+    /// The internal trusted issuer.
+    pub internal: InternalIssuer,
+}
+
+/// What init answers, once.
+pub struct Initialisation {
+    /// The unseal key shares.
+    pub shares: Vec<Share>,
+    /// A root token.
+    pub root_token: MintedToken,
+}
+
+impl App {
+    /// Opens the configured store and builds the app, sealed.
+    pub async fn open(config: Config, clock: Arc<dyn Clock>) -> Result<Arc<App>, StorageError> {
+        let store_clock = clock.clone();
+        let store: Arc<dyn Store> = match &config.storage {
+            StorageTarget::Sqlite(path) => Arc::new(
+                SqliteStore::open(path)
+                    .await?
+                    .with_clock(move || store_clock.now()),
+            ),
+        };
+        App::with_store(config, clock, store).await
+    }
+
+    /// Builds the app over an already opened store, sealed, with public keys loaded so JWKS
+    /// answers before unseal.
+    pub async fn with_store(
+        config: Config,
+        clock: Arc<dyn Clock>,
+        store: Arc<dyn Store>,
+    ) -> Result<Arc<App>, StorageError> {
+        let usage = Arc::new(KeyUsage::new());
+        usage.set(
+            &format!("internal:{INTERNAL_ISSUER}"),
+            INTERNAL_KEY,
+            KeyUser {
+                description: format!("internal issuer {INTERNAL_ISSUER}"),
+                max_ttl: config.root_token_ttl.as_secs(),
+            },
+        );
+        let keys = SigningKeys::new(store.clone(), clock.clone(), usage);
+        keys.load(None).await.map_err(|e| match e {
+            crate::signing_keys::KeyRefused::Storage(s) => s,
+            other => StorageError::Corrupt {
+                kind: "signing key",
+                reason: other.to_string(),
+            },
+        })?;
+        Ok(Arc::new(App {
+            internal: InternalIssuer::new(config.max_token_bytes),
+            seal: Seal::new(store.clone()),
+            config,
+            clock,
+            store,
+            keys,
+        }))
+    }
+
+    /// Initialises the seal, creates the internal signing key and mints a root token.
+    /// The server stays sealed afterwards, exactly as after a restart.
+    pub async fn initialise(
+        &self,
+        shares: u8,
+        threshold: u8,
+    ) -> Result<Initialisation, SealRefused> {
+        let init = self
+            .seal
+            .initialise(shares, threshold, self.clock.now())
+            .await?;
+        let spec = KeySpec {
+            name: INTERNAL_KEY.to_owned(),
+            key_type: KeyType::EcdsaP256,
+            algorithm: Algorithm::Es256,
+            rotation_period: None,
+            internal: true,
+        };
+        let created = self.keys.create(spec, Some(init.data_key.clone())).await;
+        let minted = created
+            .map_err(|e| SealRefused::Crypto(e.to_string()))
+            .and_then(|_| {
+                self.mint_root_token()
+                    .ok_or_else(|| SealRefused::Crypto("the internal key cannot sign".into()))
+            });
+        self.keys.forget_private_keys();
+        Ok(Initialisation {
+            shares: init.shares,
+            root_token: minted?,
+        })
+    }
+
+    /// Gives one unseal share; at the threshold, private keys are opened and parsed.
+    pub async fn unseal(&self, share: Share) -> Result<SealStatus, SealRefused> {
+        if let UnsealStep::Unsealed(data_key) = self.seal.submit_share(share).await? {
+            if let Err(e) = self.keys.load(Some(data_key)).await {
+                self.seal_now().await;
+                return Err(SealRefused::Crypto(format!(
+                    "keys could not be opened: {e}"
+                )));
+            }
+            tracing::info!("unsealed");
+        }
+        self.seal.status().await
+    }
+
+    /// Seals: drops the data key and every parsed private key.
+    pub async fn seal_now(&self) {
+        self.seal.seal().await;
+        self.keys.forget_private_keys();
+        tracing::info!("sealed");
+    }
+
+    /// A new root token for a quorum of unseal keys.
+    pub async fn generate_root(&self, shares: Vec<Share>) -> Result<MintedToken, SealRefused> {
+        if self.seal.is_sealed() {
+            return Err(SealRefused::Sealed);
+        }
+        self.seal.verify_quorum(shares).await?;
+        self.mint_root_token()
+            .ok_or_else(|| SealRefused::Crypto("the internal key cannot sign".into()))
+    }
+
+    /// Applies the shares in `path` (one per line, `#` comments allowed) at start.
+    pub async fn auto_unseal(&self, path: &Path) -> Result<SealStatus, SealRefused> {
+        let text = tokio::fs::read_to_string(path)
+            .await
+            .map_err(|e| SealRefused::Crypto(format!("cannot read {}: {e}", path.display())))?;
+        let mut status = self.seal.status().await?;
+        for line in text.lines().map(str::trim) {
+            if line.is_empty() || line.starts_with('#') || !status.sealed {
+                continue;
+            }
+            let share = Share::decode(line).map_err(SealRefused::MalformedShare)?;
+            status = self.unseal(share).await?;
+        }
+        Ok(status)
+    }
+
+    /// Runs the key lifecycle until `shutdown` flips: at every interval, and exactly at the
+    /// next scheduled change when that comes sooner.
+    pub fn spawn_lifecycle(self: &Arc<Self>, mut shutdown: watch::Receiver<bool>) {
+        let app = self.clone();
+        tokio::spawn(async move {
+            loop {
+                let interval = app.config.lifecycle_interval.as_secs();
+                let until_next = app
+                    .keys
+                    .next_change()
+                    .map(|t| t.saturating_sub(app.clock.now()).max(1))
+                    .and_then(|s| u64::try_from(s).ok())
+                    .unwrap_or(interval);
+                let wait = Duration::from_secs(until_next.min(interval));
+                tokio::select! {
+                    _ = tokio::time::sleep(wait) => {}
+                    _ = shutdown.changed() => return,
+                }
+                match app.keys.run_lifecycle().await {
+                    Ok(changed) if !changed.is_empty() => {
+                        tracing::info!(keys = ?changed, "key lifecycle applied");
+                    }
+                    Ok(_) => {}
+                    Err(e) => tracing::warn!(error = %e, "key lifecycle failed; retrying"),
+                }
+            }
+        });
+    }
+
+    fn mint_root_token(&self) -> Option<MintedToken> {
+        self.internal.mint(
+            &self.keys.keyring(),
+            self.clock.now(),
+            "root",
+            &["root"],
+            self.config.root_token_ttl.as_secs(),
+        )
+    }
+}

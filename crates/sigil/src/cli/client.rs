@@ -1,0 +1,104 @@
+//! The HTTP client behind the client commands: bearer auth, JSON bodies, and server errors
+//! turned into readable messages listing every invalid field.
+
+use anyhow::{Context, bail};
+use reqwest::{Method, StatusCode};
+use serde_json::Value;
+
+use super::ClientArgs;
+
+/// A client of one Sigil server.
+pub struct Client {
+    http: reqwest::Client,
+    addr: String,
+    token: Option<String>,
+}
+
+impl Client {
+    /// A client for the shared arguments.
+    pub fn new(args: &ClientArgs) -> anyhow::Result<Client> {
+        let http = reqwest::Client::builder()
+            .timeout(std::time::Duration::from_secs(60))
+            .build()
+            .context("cannot build the HTTP client")?;
+        Ok(Client {
+            http,
+            addr: args.addr.trim_end_matches('/').to_owned(),
+            token: args.token.clone(),
+        })
+    }
+
+    /// Sends a request; answers the JSON body (`Null` for 204), or fails with the server's
+    /// message and invalid fields.
+    pub async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<&Value>,
+    ) -> anyhow::Result<Value> {
+        let url = format!("{}{path}", self.addr);
+        let mut request = self.http.request(method, &url);
+        if let Some(token) = &self.token {
+            request = request.bearer_auth(token);
+        }
+        if let Some(body) = body {
+            request = request.json(body);
+        }
+        let response = request
+            .send()
+            .await
+            .with_context(|| format!("cannot reach Sigil at {}", self.addr))?;
+        let status = response.status();
+        let text = response.text().await.context("cannot read the response")?;
+        if status.is_success() {
+            if status == StatusCode::NO_CONTENT || text.trim().is_empty() {
+                return Ok(Value::Null);
+            }
+            return serde_json::from_str(&text)
+                .context("the server answered something that is not JSON");
+        }
+        bail!("{}", describe_error(status, &text))
+    }
+}
+
+fn describe_error(status: StatusCode, text: &str) -> String {
+    let Ok(body) = serde_json::from_str::<Value>(text) else {
+        return format!("{status}: {}", text.trim());
+    };
+    let mut message = format!(
+        "{status}: {}",
+        body.get("message")
+            .and_then(Value::as_str)
+            .unwrap_or("request failed")
+    );
+    if let Some(code) = body.get("error_code").and_then(Value::as_str) {
+        message.push_str(&format!(" [{code}]"));
+    }
+    if let Some(fields) = body.get("invalid_fields").and_then(Value::as_array) {
+        for field in fields {
+            let name = field.get("name").and_then(Value::as_str).unwrap_or("?");
+            let reason = field.get("reason").and_then(Value::as_str).unwrap_or("");
+            message.push_str(&format!("\n  {name}: {reason}"));
+        }
+    }
+    if let Some(id) = body.get("request_id").and_then(Value::as_str) {
+        message.push_str(&format!(" (request id {id})"));
+    }
+    message
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn server_errors_list_every_field() {
+        let text = r#"{"message":"invalid request: name, type","error_code":"invalid_request",
+            "invalid_fields":[{"name":"name","reason":"must not be empty","error_code":"invalid"},
+            {"name":"type","reason":"unknown key type","error_code":"invalid"}]}"#;
+        let message = describe_error(StatusCode::BAD_REQUEST, text);
+        assert!(message.contains("[invalid_request]"));
+        assert!(message.contains("\n  name: must not be empty"));
+        assert!(message.contains("\n  type: unknown key type"));
+    }
+}

@@ -1,0 +1,98 @@
+//! The `sigil` command line: `serve`, and one client command group per API surface, talking to
+//! `SIGIL_ADDR` with `SIGIL_TOKEN`. Output is a table by default, `-o json|yaml` for scripts.
+
+mod client;
+mod decode;
+mod key;
+mod operator;
+mod output;
+mod serve;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+pub use client::Client;
+pub use output::OutputFormat;
+
+/// Sigil: a JWT issuer and trust broker.
+#[derive(Debug, Parser)]
+#[command(name = "sigil", version, about)]
+pub struct Cli {
+    /// The command.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Options every client command shares.
+#[derive(Debug, Clone, clap::Args)]
+pub struct ClientArgs {
+    /// Server address.
+    #[arg(
+        long,
+        env = "SIGIL_ADDR",
+        default_value = "http://127.0.0.1:8420",
+        global = true
+    )]
+    pub addr: String,
+    /// Bearer token.
+    #[arg(long, env = "SIGIL_TOKEN", hide_env_values = true, global = true)]
+    pub token: Option<String>,
+    /// Output format.
+    #[arg(short = 'o', long = "output", value_enum, default_value_t = OutputFormat::Table, global = true)]
+    pub output: OutputFormat,
+}
+
+/// The commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the server.
+    Serve(crate::config::ServeArgs),
+    /// Initialise, unseal, seal, and check the seal.
+    Operator {
+        #[command(subcommand)]
+        command: operator::OperatorCommand,
+        #[command(flatten)]
+        client: ClientArgs,
+    },
+    /// Manage signing keys.
+    Key {
+        #[command(subcommand)]
+        command: key::KeyCommand,
+        #[command(flatten)]
+        client: ClientArgs,
+    },
+    /// Show a JWT's header and claims, offline and unverified.
+    Decode(decode::DecodeArgs),
+}
+
+/// Parses the command line and runs it.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(cli: Cli) -> anyhow::Result<()> {
+    match cli.command {
+        Command::Serve(args) => serve::run(args).await,
+        Command::Operator { command, client } => operator::run(command, &client).await,
+        Command::Key { command, client } => key::run(command, &client).await,
+        Command::Decode(args) => decode::run(&args),
+    }
+}

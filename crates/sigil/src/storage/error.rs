@@ -1,0 +1,26 @@
+//! What can go wrong in storage, as facts the domains and `http/error.rs` can act on.
+
+/// A storage failure. `NotFound` is only for writes: lookups answer `Ok(None)`.
+#[derive(Debug, thiserror::Error)]
+pub enum StorageError {
+    /// A create found the name taken.
+    #[error("{kind} `{name}` already exists")]
+    AlreadyExists { kind: &'static str, name: String },
+    /// A write or delete found nothing to change.
+    #[error("{kind} `{name}` does not exist")]
+    NotFound { kind: &'static str, name: String },
+    /// `Expected::Revision` did not match what is stored.
+    #[error("{kind} `{name}` is at revision {actual}, not {expected}")]
+    RevisionMismatch {
+        kind: &'static str,
+        name: String,
+        expected: i64,
+        actual: i64,
+    },
+    /// A stored row could not be decoded (corruption or a newer schema).
+    #[error("stored {kind} is corrupt: {reason}")]
+    Corrupt { kind: &'static str, reason: String },
+    /// The backend failed (I/O, connection, constraint we did not expect).
+    #[error("storage backend failed: {0}")]
+    Backend(String),
+}

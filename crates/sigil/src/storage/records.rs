@@ -1,0 +1,66 @@
+//! Storage records: the shape of what is persisted. Times are Unix seconds (UTC).
+
+use serde_json::Value;
+
+/// The revision and timestamps a successful write produced.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Written {
+    /// The new revision (1 for a fresh item, then +1 per write).
+    pub revision: i64,
+    /// When the item was first created.
+    pub created_at: i64,
+    /// When this write happened.
+    pub updated_at: i64,
+}
+
+/// The seal: the data key wrapped by the root key, and how the root key was split.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SealRecord {
+    /// Number of shares handed out at init.
+    pub shares: u8,
+    /// Shares needed to unseal.
+    pub threshold: u8,
+    /// The data key, AES-256-GCM-sealed under the root key.
+    pub wrapped_data_key: Vec<u8>,
+    /// When init ran.
+    pub initialised_at: i64,
+}
+
+/// A signing key: its configuration document plus every version.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SigningKeyRecord {
+    /// Unique name.
+    pub name: String,
+    /// The configuration as the domain serialised it (type, algorithm, rotation period...).
+    pub config: Value,
+    /// Revision of the whole aggregate; ignored on save.
+    pub revision: i64,
+    /// Creation time; ignored on save.
+    pub created_at: i64,
+    /// Last write time; ignored on save.
+    pub updated_at: i64,
+    /// Every version not yet deleted, sorted by `version`.
+    pub versions: Vec<KeyVersionRecord>,
+}
+
+/// One version of a signing key.
+#[derive(Clone, Debug, PartialEq)]
+pub struct KeyVersionRecord {
+    /// 1, 2, 3...
+    pub version: u32,
+    /// RFC 7638 thumbprint of the public key.
+    pub kid: String,
+    /// `pending`, `active`, `retiring` or `retired`.
+    pub status: String,
+    /// When the version was generated.
+    pub created_at: i64,
+    /// When it starts (or started) signing.
+    pub activates_at: Option<i64>,
+    /// When it stops (or stopped) being published.
+    pub retires_at: Option<i64>,
+    /// The public JWK, as published.
+    pub public_jwk: Value,
+    /// PKCS#8 private key sealed with AES-256-GCM (name and version as associated data);
+    /// `None` once retired and destroyed.
+    pub sealed_private_key: Option<Vec<u8>>,
+}

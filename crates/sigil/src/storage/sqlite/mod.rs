@@ -1,0 +1,225 @@
+//! The SQLite backend: one WAL-mode database file, created owner-only, with embedded migrations.
+//! Every write runs in a `BEGIN IMMEDIATE` transaction, so its check of `Expected` and its
+//! writes see the same state: two racing read-modify-write saves cannot both succeed.
+
+mod seal;
+mod signing_keys;
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use async_trait::async_trait;
+use sqlx::migrate::{Migration, MigrationType, Migrator};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteRow,
+    SqliteSynchronous,
+};
+use sqlx::{Row, SqlSafeStr, Sqlite};
+
+use self::seal::SqliteSealStore;
+use self::signing_keys::SqliteSigningKeyStore;
+use super::{Expected, SealStore, SigningKeyStore, StorageError, Store};
+
+/// How long a write waits for another connection's write lock before failing.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// WAL lets readers run beside the one writer; more connections would only queue on its lock.
+const MAX_CONNECTIONS: u32 = 4;
+
+/// Every migration, embedded in the binary. Versions and descriptions follow the file names,
+/// as `sqlx::migrate!` would derive them; a test checks that no file is missing here.
+const MIGRATIONS: &[(i64, &str, &str)] = &[(
+    1,
+    "initial",
+    include_str!("../../../migrations/sqlite/0001_initial.sql"),
+)];
+
+/// A [`Store`] backed by one SQLite database file.
+pub struct SqliteStore {
+    pool: SqlitePool,
+    seal: SqliteSealStore,
+    signing_keys: SqliteSigningKeyStore,
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed, with its parent directories) the database at `path` and
+    /// applies pending migrations. Timestamps come from the system clock.
+    ///
+    /// A new file and new directories are owner-only (0600 / 0700 on Unix): the file holds the
+    /// wrapped data key and sealed private keys. Connections run in WAL mode with
+    /// `synchronous=FULL`, foreign keys on and `secure_delete` on, so a destroyed private key
+    /// is overwritten with zeros rather than left in free pages.
+    pub async fn open(path: &Path) -> Result<SqliteStore, StorageError> {
+        create_database_file(path).await?;
+        let options = SqliteConnectOptions::new()
+            .filename(path)
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            // FULL rather than NORMAL, which WAL would allow: NORMAL can lose the last commits on
+            // power loss. Sigil acknowledges a seal init, a rotated key or an audit event only
+            // once it is durable, and tokens may already be signed by a key just written.
+            // Writes are rare and audit events are group-committed, so the fsync is cheap.
+            .synchronous(SqliteSynchronous::Full)
+            .foreign_keys(true)
+            .busy_timeout(BUSY_TIMEOUT)
+            .pragma("secure_delete", "ON");
+        let pool = SqlitePoolOptions::new()
+            .max_connections(MAX_CONNECTIONS)
+            .connect_with(options)
+            .await
+            .map_err(backend("opening the database"))?;
+        migrator()
+            .run(&pool)
+            .await
+            .map_err(|error| StorageError::Backend(format!("applying migrations: {error}")))?;
+        Ok(Self::from_pool(pool, Arc::new(system_now)))
+    }
+
+    /// Replaces the clock that stamps `created_at` and `updated_at` (Unix seconds); for tests.
+    pub fn with_clock(self, now: impl Fn() -> i64 + Send + Sync + 'static) -> SqliteStore {
+        Self::from_pool(self.pool, Arc::new(now))
+    }
+
+    fn from_pool(pool: SqlitePool, now: Arc<dyn Fn() -> i64 + Send + Sync>) -> SqliteStore {
+        SqliteStore {
+            seal: SqliteSealStore::new(pool.clone()),
+            signing_keys: SqliteSigningKeyStore::new(pool.clone(), now),
+            pool,
+        }
+    }
+}
+
+#[async_trait]
+impl Store for SqliteStore {
+    fn seal(&self) -> &dyn SealStore {
+        &self.seal
+    }
+
+    fn signing_keys(&self) -> &dyn SigningKeyStore {
+        &self.signing_keys
+    }
+
+    async fn ping(&self) -> Result<(), StorageError> {
+        sqlx::query("SELECT 1")
+            .execute(&self.pool)
+            .await
+            .map_err(backend("pinging the database"))?;
+        Ok(())
+    }
+}
+
+fn migrator() -> Migrator {
+    let migrations = MIGRATIONS
+        .iter()
+        .map(|&(version, description, sql)| {
+            Migration::new(
+                version,
+                description.into(),
+                MigrationType::Simple,
+                sql.into_sql_str(),
+                false,
+            )
+        })
+        .collect();
+    Migrator::with_migrations(migrations)
+}
+
+/// Creates missing parent directories (0700) and an empty database file (0600). SQLite gives
+/// its `-wal` and `-shm` files the main file's permissions, so they stay private too.
+async fn create_database_file(path: &Path) -> Result<(), StorageError> {
+    if let Some(parent) = path
+        .parent()
+        .filter(|parent| !parent.as_os_str().is_empty())
+    {
+        let mut directories = tokio::fs::DirBuilder::new();
+        directories.recursive(true);
+        #[cfg(unix)]
+        directories.mode(0o700);
+        directories.create(parent).await.map_err(|error| {
+            StorageError::Backend(format!("creating `{}`: {error}", parent.display()))
+        })?;
+    }
+    let mut file = tokio::fs::OpenOptions::new();
+    file.write(true).create_new(true);
+    #[cfg(unix)]
+    file.mode(0o600);
+    match file.open(path).await {
+        Ok(_) => Ok(()),
+        Err(error) if error.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(error) => Err(StorageError::Backend(format!(
+            "creating `{}`: {error}",
+            path.display()
+        ))),
+    }
+}
+
+fn system_now() -> i64 {
+    // A host clock before 1970 is broken; 0 keeps the store working instead of panicking.
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |since| {
+            i64::try_from(since.as_secs()).unwrap_or(i64::MAX)
+        })
+}
+
+/// Checks `expected` against the stored revision (`None`: no such item).
+fn check_expected(
+    kind: &'static str,
+    name: &str,
+    expected: Expected,
+    stored: Option<i64>,
+) -> Result<(), StorageError> {
+    match (expected, stored) {
+        (Expected::Absent, Some(_)) => Err(StorageError::AlreadyExists {
+            kind,
+            name: name.to_owned(),
+        }),
+        (Expected::Revision(_) | Expected::Present, None) => Err(StorageError::NotFound {
+            kind,
+            name: name.to_owned(),
+        }),
+        (Expected::Revision(expected), Some(actual)) if expected != actual => {
+            Err(StorageError::RevisionMismatch {
+                kind,
+                name: name.to_owned(),
+                expected,
+                actual,
+            })
+        }
+        _ => Ok(()),
+    }
+}
+
+/// Maps a sqlx failure to `Backend`, naming what was being done. sqlx's messages carry the
+/// database's text and never the bound values, so no secret reaches the message.
+fn backend(doing: &'static str) -> impl FnOnce(sqlx::Error) -> StorageError {
+    move |error| StorageError::Backend(format!("{doing}: {error}"))
+}
+
+/// Reads one column; a value that does not decode is corruption, not a backend failure.
+fn column<'r, T>(row: &'r SqliteRow, kind: &'static str, name: &str) -> Result<T, StorageError>
+where
+    T: sqlx::Decode<'r, Sqlite> + sqlx::Type<Sqlite>,
+{
+    row.try_get(name).map_err(|error| StorageError::Corrupt {
+        kind,
+        reason: error.to_string(),
+    })
+}
+
+/// Reads a JSON text column into a value.
+fn json_column(
+    row: &SqliteRow,
+    kind: &'static str,
+    name: &str,
+) -> Result<serde_json::Value, StorageError> {
+    let text: String = column(row, kind, name)?;
+    serde_json::from_str(&text).map_err(|error| StorageError::Corrupt {
+        kind,
+        reason: format!("column `{name}` is not JSON: {error}"),
+    })
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,345 @@
+//! Signing keys in SQLite: `signing_keys` rows plus their `signing_key_versions`.
+//! A save replaces the whole version set inside one `BEGIN IMMEDIATE` transaction; reads run
+//! in a transaction too, so a key and its versions always come from the same snapshot.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use sqlx::sqlite::{SqliteConnection, SqlitePool, SqliteRow};
+
+use super::{backend, check_expected, column, json_column};
+use crate::storage::{
+    Expected, KeyVersionRecord, SigningKeyRecord, SigningKeyStore, StorageError, Written,
+};
+
+const KIND: &str = "signing key";
+const VERSION_KIND: &str = "signing key version";
+
+/// `SELECT` of every column `key_from_row` reads; a macro so `concat!` can extend it.
+macro_rules! select_keys {
+    () => {
+        "SELECT name, config, revision, created_at, updated_at FROM signing_keys"
+    };
+}
+
+/// `SELECT` of every column `version_from_row` reads, plus `key_name`.
+macro_rules! select_versions {
+    () => {
+        "SELECT key_name, version, kid, status, created_at, activates_at, retires_at, \
+         public_jwk, sealed_private_key FROM signing_key_versions"
+    };
+}
+
+/// [`SigningKeyStore`] over the `signing_keys` and `signing_key_versions` tables.
+pub(super) struct SqliteSigningKeyStore {
+    pool: SqlitePool,
+    now: Arc<dyn Fn() -> i64 + Send + Sync>,
+}
+
+impl SqliteSigningKeyStore {
+    pub(super) fn new(pool: SqlitePool, now: Arc<dyn Fn() -> i64 + Send + Sync>) -> Self {
+        Self { pool, now }
+    }
+}
+
+#[async_trait]
+impl SigningKeyStore for SqliteSigningKeyStore {
+    async fn list(&self) -> Result<Vec<SigningKeyRecord>, StorageError> {
+        let mut tx = self
+            .pool
+            .begin()
+            .await
+            .map_err(backend("reading signing keys"))?;
+        // BINARY collation orders names by their UTF-8 bytes, as `str`'s `Ord` does.
+        let key_rows = sqlx::query(concat!(select_keys!(), " ORDER BY name"))
+            .fetch_all(&mut *tx)
+            .await
+            .map_err(backend("reading signing keys"))?;
+        let version_rows = sqlx::query(concat!(select_versions!(), " ORDER BY key_name, version"))
+            .fetch_all(&mut *tx)
+            .await
+            .map_err(backend("reading signing key versions"))?;
+        tx.commit().await.map_err(backend("reading signing keys"))?;
+
+        let mut keys = key_rows
+            .iter()
+            .map(key_from_row)
+            .collect::<Result<Vec<_>, _>>()?;
+        let positions: HashMap<String, usize> = keys
+            .iter()
+            .enumerate()
+            .map(|(position, key)| (key.name.clone(), position))
+            .collect();
+        for row in &version_rows {
+            let key_name: String = column(row, VERSION_KIND, "key_name")?;
+            let position =
+                positions
+                    .get(&key_name)
+                    .copied()
+                    .ok_or_else(|| StorageError::Corrupt {
+                        kind: VERSION_KIND,
+                        reason: format!("version of unknown signing key `{key_name}`"),
+                    })?;
+            keys[position].versions.push(version_from_row(row)?);
+        }
+        Ok(keys)
+    }
+
+    async fn get(&self, name: &str) -> Result<Option<SigningKeyRecord>, StorageError> {
+        let mut tx = self
+            .pool
+            .begin()
+            .await
+            .map_err(backend("reading a signing key"))?;
+        let Some(key_row) = sqlx::query(concat!(select_keys!(), " WHERE name = ?"))
+            .bind(name)
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(backend("reading a signing key"))?
+        else {
+            return Ok(None);
+        };
+        let version_rows = sqlx::query(concat!(
+            select_versions!(),
+            " WHERE key_name = ? ORDER BY version"
+        ))
+        .bind(name)
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(backend("reading signing key versions"))?;
+        tx.commit()
+            .await
+            .map_err(backend("reading a signing key"))?;
+
+        let mut key = key_from_row(&key_row)?;
+        key.versions = version_rows
+            .iter()
+            .map(version_from_row)
+            .collect::<Result<_, _>>()?;
+        Ok(Some(key))
+    }
+
+    async fn save(
+        &self,
+        record: &SigningKeyRecord,
+        expected: Expected,
+    ) -> Result<Written, StorageError> {
+        refuse_duplicate_versions(record)?;
+        let config = to_json(&record.config)?;
+        let mut tx = self
+            .pool
+            .begin_with("BEGIN IMMEDIATE")
+            .await
+            .map_err(backend("starting to save a signing key"))?;
+
+        let stored = sqlx::query("SELECT revision, created_at FROM signing_keys WHERE name = ?")
+            .bind(&record.name)
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(backend("reading a signing key"))?
+            .map(|row| {
+                Ok::<_, StorageError>((
+                    column::<i64>(&row, KIND, "revision")?,
+                    column::<i64>(&row, KIND, "created_at")?,
+                ))
+            })
+            .transpose()?;
+        check_expected(
+            KIND,
+            &record.name,
+            expected,
+            stored.map(|(revision, _)| revision),
+        )?;
+        let now = (self.now)();
+        let written = match stored {
+            None => Written {
+                revision: 1,
+                created_at: now,
+                updated_at: now,
+            },
+            Some((revision, created_at)) => Written {
+                revision: revision + 1,
+                created_at,
+                updated_at: now,
+            },
+        };
+
+        sqlx::query(
+            "INSERT INTO signing_keys (name, config, revision, created_at, updated_at) \
+             VALUES (?, ?, ?, ?, ?) ON CONFLICT (name) DO UPDATE SET \
+             config = excluded.config, revision = excluded.revision, \
+             updated_at = excluded.updated_at",
+        )
+        .bind(&record.name)
+        .bind(config)
+        .bind(written.revision)
+        .bind(written.created_at)
+        .bind(written.updated_at)
+        .execute(&mut *tx)
+        .await
+        .map_err(backend("writing a signing key"))?;
+        replace_versions(&mut tx, record).await?;
+
+        tx.commit()
+            .await
+            .map_err(backend("committing a signing key"))?;
+        Ok(written)
+    }
+
+    async fn delete(&self, name: &str, expected: Expected) -> Result<(), StorageError> {
+        let mut tx = self
+            .pool
+            .begin_with("BEGIN IMMEDIATE")
+            .await
+            .map_err(backend("starting to delete a signing key"))?;
+        let stored = sqlx::query("SELECT revision FROM signing_keys WHERE name = ?")
+            .bind(name)
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(backend("reading a signing key"))?
+            .map(|row| column::<i64>(&row, KIND, "revision"))
+            .transpose()?;
+        check_expected(KIND, name, expected, stored)?;
+        // Versions go with the key (ON DELETE CASCADE); secure_delete zeroes their pages.
+        sqlx::query("DELETE FROM signing_keys WHERE name = ?")
+            .bind(name)
+            .execute(&mut *tx)
+            .await
+            .map_err(backend("deleting a signing key"))?;
+        tx.commit()
+            .await
+            .map_err(backend("committing a signing key deletion"))?;
+        Ok(())
+    }
+}
+
+/// Deletes stored versions the record no longer lists, then upserts the ones it does.
+/// Deleting first frees the kids of dropped versions before the uniqueness checks.
+async fn replace_versions(
+    connection: &mut SqliteConnection,
+    record: &SigningKeyRecord,
+) -> Result<(), StorageError> {
+    let stored: Vec<i64> =
+        sqlx::query("SELECT version FROM signing_key_versions WHERE key_name = ?")
+            .bind(&record.name)
+            .fetch_all(&mut *connection)
+            .await
+            .map_err(backend("reading signing key versions"))?
+            .iter()
+            .map(|row| column(row, VERSION_KIND, "version"))
+            .collect::<Result<_, _>>()?;
+    for version in stored {
+        if !record
+            .versions
+            .iter()
+            .any(|kept| i64::from(kept.version) == version)
+        {
+            sqlx::query("DELETE FROM signing_key_versions WHERE key_name = ? AND version = ?")
+                .bind(&record.name)
+                .bind(version)
+                .execute(&mut *connection)
+                .await
+                .map_err(backend("deleting a signing key version"))?;
+        }
+    }
+
+    for version in &record.versions {
+        refuse_kid_in_use(connection, &record.name, version).await?;
+        sqlx::query(
+            "INSERT INTO signing_key_versions (key_name, version, kid, status, created_at, \
+             activates_at, retires_at, public_jwk, sealed_private_key) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (key_name, version) DO UPDATE SET \
+             kid = excluded.kid, status = excluded.status, created_at = excluded.created_at, \
+             activates_at = excluded.activates_at, retires_at = excluded.retires_at, \
+             public_jwk = excluded.public_jwk, sealed_private_key = excluded.sealed_private_key",
+        )
+        .bind(&record.name)
+        .bind(i64::from(version.version))
+        .bind(&version.kid)
+        .bind(&version.status)
+        .bind(version.created_at)
+        .bind(version.activates_at)
+        .bind(version.retires_at)
+        .bind(to_json(&version.public_jwk)?)
+        .bind(version.sealed_private_key.as_deref())
+        .execute(&mut *connection)
+        .await
+        .map_err(backend("writing a signing key version"))?;
+    }
+    Ok(())
+}
+
+/// Refuses a `kid` held by any other version: the same thumbprint is the same key pair.
+async fn refuse_kid_in_use(
+    connection: &mut SqliteConnection,
+    name: &str,
+    version: &KeyVersionRecord,
+) -> Result<(), StorageError> {
+    let holder = sqlx::query(
+        "SELECT 1 FROM signing_key_versions \
+         WHERE kid = ? AND NOT (key_name = ? AND version = ?)",
+    )
+    .bind(&version.kid)
+    .bind(name)
+    .bind(i64::from(version.version))
+    .fetch_optional(&mut *connection)
+    .await
+    .map_err(backend("checking a kid"))?;
+    match holder {
+        Some(_) => Err(StorageError::AlreadyExists {
+            kind: "kid",
+            name: version.kid.clone(),
+        }),
+        None => Ok(()),
+    }
+}
+
+/// Two entries with one version number would silently collapse into one row.
+fn refuse_duplicate_versions(record: &SigningKeyRecord) -> Result<(), StorageError> {
+    for (position, version) in record.versions.iter().enumerate() {
+        if record.versions[..position]
+            .iter()
+            .any(|earlier| earlier.version == version.version)
+        {
+            return Err(StorageError::AlreadyExists {
+                kind: VERSION_KIND,
+                name: format!("{} version {}", record.name, version.version),
+            });
+        }
+    }
+    Ok(())
+}
+
+fn key_from_row(row: &SqliteRow) -> Result<SigningKeyRecord, StorageError> {
+    Ok(SigningKeyRecord {
+        name: column(row, KIND, "name")?,
+        config: json_column(row, KIND, "config")?,
+        revision: column(row, KIND, "revision")?,
+        created_at: column(row, KIND, "created_at")?,
+        updated_at: column(row, KIND, "updated_at")?,
+        versions: Vec::new(),
+    })
+}
+
+fn version_from_row(row: &SqliteRow) -> Result<KeyVersionRecord, StorageError> {
+    let number: i64 = column(row, VERSION_KIND, "version")?;
+    Ok(KeyVersionRecord {
+        version: u32::try_from(number).map_err(|_| StorageError::Corrupt {
+            kind: VERSION_KIND,
+            reason: format!("version number {number} is outside 0..=4294967295"),
+        })?,
+        kid: column(row, VERSION_KIND, "kid")?,
+        status: column(row, VERSION_KIND, "status")?,
+        created_at: column(row, VERSION_KIND, "created_at")?,
+        activates_at: column(row, VERSION_KIND, "activates_at")?,
+        retires_at: column(row, VERSION_KIND, "retires_at")?,
+        public_jwk: json_column(row, VERSION_KIND, "public_jwk")?,
+        sealed_private_key: column(row, VERSION_KIND, "sealed_private_key")?,
+    })
+}
+
+fn to_json(value: &serde_json::Value) -> Result<String, StorageError> {
+    serde_json::to_string(value)
+        .map_err(|error| StorageError::Backend(format!("serialising JSON: {error}")))
+}
