@@ -6,7 +6,7 @@ use serde_json::{Map, Value};
 use crate::{Algorithm, JoseError};
 
 /// A validated JWS protected header.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Header {
     /// The signature algorithm; `none`, `HS*` and unknown names never get this far.
     pub alg: Algorithm,

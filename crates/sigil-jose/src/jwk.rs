@@ -1,5 +1,8 @@
 //! JSON Web Keys (RFC 7517) and their RFC 7638 thumbprints, which are Sigil's key ids.
-//! Private members are read only so they can be detected and refused; nothing here writes them.
+//! Private members are read only so they can be detected and refused; nothing here writes
+//! or prints them.
+
+use std::fmt;
 
 use aws_lc_rs::digest;
 use serde::{Deserialize, Deserializer, Serialize};
@@ -8,7 +11,8 @@ use serde_json::Value;
 use crate::{JoseError, b64, strict_json};
 
 /// A JSON Web Key as published in a JWKS. Unknown members (`x5c`, `x5t`, ...) are ignored.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+/// Private members are read so they can be refused, but never serialized or debug-printed.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Jwk {
     /// Key type: `EC`, `RSA` or `OKP` (anything else is refused when verifying).
     pub kty: String,
@@ -40,60 +44,28 @@ pub struct Jwk {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub key_ops: Option<Vec<String>>,
     /// Private member (EC/OKP/RSA private exponent); read only to refuse it.
-    #[serde(
-        default,
-        deserialize_with = "present",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, deserialize_with = "present", skip_serializing)]
     pub d: Option<Value>,
     /// Private member (RSA prime); read only to refuse it.
-    #[serde(
-        default,
-        deserialize_with = "present",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, deserialize_with = "present", skip_serializing)]
     pub p: Option<Value>,
     /// Private member (RSA prime); read only to refuse it.
-    #[serde(
-        default,
-        deserialize_with = "present",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, deserialize_with = "present", skip_serializing)]
     pub q: Option<Value>,
     /// Private member (RSA CRT exponent); read only to refuse it.
-    #[serde(
-        default,
-        deserialize_with = "present",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, deserialize_with = "present", skip_serializing)]
     pub dp: Option<Value>,
     /// Private member (RSA CRT exponent); read only to refuse it.
-    #[serde(
-        default,
-        deserialize_with = "present",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, deserialize_with = "present", skip_serializing)]
     pub dq: Option<Value>,
     /// Private member (RSA CRT coefficient); read only to refuse it.
-    #[serde(
-        default,
-        deserialize_with = "present",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, deserialize_with = "present", skip_serializing)]
     pub qi: Option<Value>,
     /// Private member (RSA other primes); read only to refuse it.
-    #[serde(
-        default,
-        deserialize_with = "present",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, deserialize_with = "present", skip_serializing)]
     pub oth: Option<Value>,
     /// Private member (symmetric key value); read only to refuse it.
-    #[serde(
-        default,
-        deserialize_with = "present",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, deserialize_with = "present", skip_serializing)]
     pub k: Option<Value>,
 }
 
@@ -202,6 +174,34 @@ impl JwkSet {
     }
 }
 
+impl fmt::Debug for Jwk {
+    /// Public members as they are; private members only as `[redacted]` when present.
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let redacted = |member: &Option<Value>| member.as_ref().map(|_| "[redacted]");
+        formatter
+            .debug_struct("Jwk")
+            .field("kty", &self.kty)
+            .field("crv", &self.crv)
+            .field("x", &self.x)
+            .field("y", &self.y)
+            .field("n", &self.n)
+            .field("e", &self.e)
+            .field("kid", &self.kid)
+            .field("alg", &self.alg)
+            .field("use", &self.use_)
+            .field("key_ops", &self.key_ops)
+            .field("d", &redacted(&self.d))
+            .field("p", &redacted(&self.p))
+            .field("q", &redacted(&self.q))
+            .field("dp", &redacted(&self.dp))
+            .field("dq", &redacted(&self.dq))
+            .field("qi", &redacted(&self.qi))
+            .field("oth", &redacted(&self.oth))
+            .field("k", &redacted(&self.k))
+            .finish()
+    }
+}
+
 /// Deserializes a member that is present, even as `null`, into `Some`.
 fn present<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<Value>, D::Error> {
     Value::deserialize(deserializer).map(Some)
@@ -264,6 +264,22 @@ mod tests {
         assert!(jwk.has_private_members());
         let jwk = Jwk::from_json(test_keys::RFC7638_RSA_JWK.as_bytes()).unwrap();
         assert!(!jwk.has_private_members());
+    }
+
+    #[test]
+    fn private_members_are_never_serialized_or_printed() {
+        let jwk = Jwk::from_json(
+            br#"{"kty":"EC","crv":"P-256","x":"AA","y":"AA","d":"c2VjcmV0LXNjYWxhcg"}"#,
+        )
+        .unwrap();
+        assert!(jwk.has_private_members());
+        assert_eq!(
+            serde_json::to_string(&jwk).unwrap(),
+            r#"{"kty":"EC","crv":"P-256","x":"AA","y":"AA"}"#
+        );
+        let debug = format!("{jwk:?}");
+        assert!(debug.contains(r#"d: Some("[redacted]")"#), "{debug}");
+        assert!(!debug.contains("c2VjcmV0"), "{debug}");
     }
 
     #[test]

@@ -18,7 +18,7 @@ pub struct UnverifiedToken<'a> {
 }
 
 /// A token whose signature verified. Its claims still need time and audience checks.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct VerifiedToken {
     header: Header,
     claims: Map<String, Value>,

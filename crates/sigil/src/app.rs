@@ -11,6 +11,7 @@ use tokio::sync::watch;
 
 use crate::clock::Clock;
 use crate::config::{Config, StorageTarget};
+use crate::minting::JwtIssuers;
 use crate::seal::{Seal, SealRefused, SealStatus, Share, UnsealStep};
 use crate::signing_keys::{KeySpec, KeyUsage, KeyUser, SigningKeys};
 use crate::storage::sqlite::SqliteStore;
@@ -28,7 +29,9 @@ pub struct App {
     /// The seal.
     pub seal: Seal,
     /// Signing keys and the in-memory keyring.
-    pub keys: SigningKeys,
+    pub keys: Arc<SigningKeys>,
+    /// JWT issuers and roles, compiled for minting.
+    pub issuers: JwtIssuers,
     /// The internal trusted issuer.
     pub internal: InternalIssuer,
 }
@@ -71,7 +74,7 @@ impl App {
                 max_ttl: config.root_token_ttl.as_secs(),
             },
         );
-        let keys = SigningKeys::new(store.clone(), clock.clone(), usage);
+        let keys = Arc::new(SigningKeys::new(store.clone(), clock.clone(), usage));
         keys.load(None).await.map_err(|e| match e {
             crate::signing_keys::KeyRefused::Storage(s) => s,
             other => StorageError::Corrupt {
@@ -79,7 +82,21 @@ impl App {
                 reason: other.to_string(),
             },
         })?;
+        let issuers = JwtIssuers::new(
+            store.clone(),
+            keys.clone(),
+            &config.public_url,
+            &config.site,
+        );
+        issuers.load().await.map_err(|e| match e {
+            crate::minting::MintRefused::Storage(s) => s,
+            other => StorageError::Corrupt {
+                kind: "jwt issuer",
+                reason: other.to_string(),
+            },
+        })?;
         Ok(Arc::new(App {
+            issuers,
             internal: InternalIssuer::new(config.max_token_bytes),
             seal: Seal::new(store.clone()),
             config,

@@ -52,6 +52,10 @@ pub struct ServeArgs {
     /// Log filter in `tracing` syntax, e.g. `info,sigil=debug` [default: info].
     #[arg(long, env = "SIGIL_LOG")]
     pub log_filter: Option<String>,
+    /// This node's site: it serves the JWT issuers distributed to all or to this site
+    /// [default: default].
+    #[arg(long, env = "SIGIL_SITE")]
+    pub site: Option<String>,
 }
 
 /// How log lines are written.
@@ -97,6 +101,8 @@ pub struct Config {
     pub log_format: LogFormat,
     /// Log filter directives.
     pub log_filter: String,
+    /// This node's site.
+    pub site: String,
     /// Whether this is a `--dev` server.
     pub dev: bool,
     /// Whether `public_url` was derived from `listen` (and follows the bound port).
@@ -118,6 +124,7 @@ struct FileConfig {
     lifecycle_interval: Option<HumanDuration>,
     log_format: Option<LogFormat>,
     log_filter: Option<String>,
+    site: Option<String>,
 }
 
 /// Why the configuration cannot be used.
@@ -186,7 +193,16 @@ impl Config {
         if !(1..=3600).contains(&lifecycle_interval.as_secs()) {
             return Err(value("lifecycle_interval", "must be between 1s and 1h"));
         }
+        let site = args
+            .site
+            .clone()
+            .or(file.site)
+            .unwrap_or_else(|| "default".to_owned());
+        if let Some(problem) = crate::validation::check_name("site", &site) {
+            return Err(value("site", &problem.reason));
+        }
         Ok(Config {
+            site,
             listen,
             data_dir,
             public_url,

@@ -7,12 +7,13 @@
 //!   durations, field errors.
 //! - `seal`: Shamir-split root key, wrapped data key, unseal progress.
 //! - `signing_keys`: key specs, the version lifecycle, the in-memory keyring.
+//! - `minting`: JWT issuers, roles (compiled templates and globs), the mint operation.
 //! - `trust`: trusted issuers (today the internal issuer `sigil`); `identity`: callers.
 //! - `storage`: one trait per aggregate; `storage/sqlite` implements them.
 //! - `http`: router, error mapping, conventions, authentication, admin surfaces.
 //! - `cli`: the `sigil` command, one file per command group.
 //!
-//! Dependencies run one way: `http → {trust, identity} → signing_keys → storage`.
+//! Dependencies run one way: `http → {minting, trust, identity} → signing_keys → storage`.
 
 pub mod app;
 pub mod cli;
@@ -21,6 +22,7 @@ pub mod config;
 pub mod duration;
 pub mod http;
 pub mod identity;
+pub mod minting;
 pub mod seal;
 pub mod signing_keys;
 pub mod storage;

@@ -258,3 +258,28 @@ impl From<AuthRefused> for ApiError {
         ApiError::Unauthenticated(error)
     }
 }
+
+impl From<crate::minting::MintRefused> for ApiError {
+    fn from(error: crate::minting::MintRefused) -> ApiError {
+        use crate::minting::MintRefused;
+        let message = error.to_string();
+        match error {
+            MintRefused::Invalid(fields) => ApiError::invalid(fields),
+            MintRefused::IssuerNotFound(_) | MintRefused::RoleNotFound { .. } => {
+                ApiError::NotFound(message)
+            }
+            MintRefused::AlreadyExists { .. } => ApiError::Conflict {
+                code: "already_exists",
+                message,
+            },
+            MintRefused::Stale { .. } => ApiError::PreconditionFailed(message),
+            MintRefused::NoSigner => ApiError::Conflict {
+                code: "no_signing_key_version",
+                message: "the issuer's signing key has no version that can sign now; rotate it"
+                    .into(),
+            },
+            MintRefused::Signing(cause) => ApiError::Fault(cause),
+            MintRefused::Storage(e) => e.into(),
+        }
+    }
+}

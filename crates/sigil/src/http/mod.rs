@@ -4,6 +4,7 @@
 pub mod admin;
 pub mod auth;
 pub mod body;
+pub mod discovery;
 pub mod error;
 pub mod negotiate;
 pub mod ops;
@@ -40,6 +41,9 @@ impl std::ops::Deref for AppState {
 pub fn router(state: AppState) -> Router {
     let protected = Router::new()
         .merge(admin::signing_keys::router())
+        .merge(admin::jwt_issuers::router())
+        .merge(admin::roles::router())
+        .merge(admin::mint::router())
         .merge(admin::sys::protected_router())
         .route_layer(middleware::from_fn_with_state(
             state.clone(),
@@ -55,6 +59,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(needs_unsealed)
         .merge(admin::sys::open_router())
+        .merge(discovery::router())
         .merge(ops::router())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)

@@ -30,6 +30,10 @@ pub fn openapi_document() -> utoipa::openapi::OpenApi {
     let mut doc = Root::openapi();
     doc.merge(super::admin::signing_keys::SigningKeysApi::openapi());
     doc.merge(super::admin::sys::SysApi::openapi());
+    doc.merge(super::admin::jwt_issuers::JwtIssuersApi::openapi());
+    doc.merge(super::admin::roles::RolesApi::openapi());
+    doc.merge(super::admin::mint::MintApi::openapi());
+    doc.merge(super::discovery::DiscoveryApi::openapi());
     doc
 }
 

@@ -2,12 +2,17 @@
 //! content negotiation, `content=config|nonconfig`, and list paging with a `Link` header.
 
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 use super::ApiError;
+use super::body::{self, BodyRules};
 use super::negotiate::{self, Format};
+use super::payload::Payload;
 use super::query::{self, ResourceQuery};
+use crate::storage::Expected;
 
 /// The request's query and response format.
 pub struct Conventions {
@@ -15,6 +20,7 @@ pub struct Conventions {
     pub query: ResourceQuery,
     /// The format the client accepts.
     pub format: Format,
+    raw_query: Option<String>,
 }
 
 impl Conventions {
@@ -24,6 +30,7 @@ impl Conventions {
         Ok(Conventions {
             query,
             format: negotiate::from_accept(headers.get(header::ACCEPT)),
+            raw_query: raw_query.map(str::to_owned),
         })
     }
 
@@ -51,17 +58,96 @@ impl Conventions {
             .collect();
         let page = query::apply_to_list(items, &self.query);
         let mut response = negotiate::render(StatusCode::OK, self.format, &page.body);
-        if let (Some(after), Some(limit)) = (page.next_after, self.query.limit) {
-            let link = format!(
-                "<{path}?limit={limit}&after={}>; rel=\"next\"",
-                percent_encode(&after)
-            );
+        if let Some(after) = page.next_after {
+            let link = format!("<{path}?{}>; rel=\"next\"", self.next_query(&after));
             if let Ok(value) = HeaderValue::from_str(&link) {
                 response.headers_mut().insert(header::LINK, value);
             }
         }
         response
     }
+}
+
+impl Conventions {
+    /// The request's query with `after` set to `after`: every other parameter is kept, so the
+    /// next page has the same filter and shape.
+    fn next_query(&self, after: &str) -> String {
+        let mut next = form_urlencoded::Serializer::new(String::new());
+        let pairs = form_urlencoded::parse(self.raw_query.as_deref().unwrap_or("").as_bytes());
+        for (name, value) in pairs.filter(|(name, _)| name != "after") {
+            next.append_pair(&name, &value);
+        }
+        next.append_pair("after", after);
+        next.finish()
+    }
+
+    /// 201 with the item, its ETag and `Location`.
+    pub fn created(
+        &self,
+        location: &str,
+        item: Value,
+        revision: i64,
+        config_fields: &[&str],
+    ) -> Response {
+        let mut response = self.item(StatusCode::CREATED, item, revision, config_fields);
+        if let Ok(value) = HeaderValue::from_str(location) {
+            response.headers_mut().insert(header::LOCATION, value);
+        }
+        response
+    }
+
+    /// What `validate=true` answers for a create: the would-be item, no ETag.
+    pub fn would_create(&self, item: &impl Serialize) -> Response {
+        negotiate::render(StatusCode::CREATED, self.format, item)
+    }
+}
+
+/// 204 carrying the new ETag.
+pub fn updated(revision: i64) -> Response {
+    let mut response = StatusCode::NO_CONTENT.into_response();
+    response.headers_mut().insert(header::ETAG, etag(revision));
+    response
+}
+
+/// What a PUT expects: the `If-Match` revision, else create-or-replace.
+pub fn expected_for_put(if_match: Option<i64>) -> Expected {
+    if_match.map_or(Expected::Any, Expected::Revision)
+}
+
+/// A body that may be omitted (actions): `T::default()` when empty.
+pub fn optional_body<T: DeserializeOwned + Default>(
+    payload: &Payload,
+    rules: &BodyRules,
+) -> Result<T, ApiError> {
+    if payload.is_empty() {
+        return Ok(T::default());
+    }
+    Ok(body::parse_body(
+        payload.content_type.as_deref(),
+        &payload.bytes,
+        rules,
+    )?)
+}
+
+/// Applies a PATCH (RFC 7396 merge patch, keys normalised by `rules`) to the current fields.
+pub fn patched<T: DeserializeOwned>(
+    current: &impl Serialize,
+    payload: &Payload,
+    rules: &BodyRules,
+) -> Result<T, ApiError> {
+    let patch = body::parse_value(payload.content_type.as_deref(), &payload.bytes)?;
+    let (patch, errors) = body::normalize(patch, rules);
+    if !errors.is_empty() {
+        return Err(ApiError::invalid(errors));
+    }
+    let mut merged = serde_json::to_value(current).map_err(|e| ApiError::Fault(e.to_string()))?;
+    body::merge_patch(&mut merged, &patch);
+    body::from_value(merged).map_err(ApiError::invalid)
+}
+
+/// Serialises a view for the conventions (a server fault if it cannot be).
+pub fn to_value(view: &impl Serialize) -> Result<Value, ApiError> {
+    serde_json::to_value(view).map_err(|e| ApiError::Fault(e.to_string()))
 }
 
 /// The ETag of a revision.
@@ -90,17 +176,6 @@ pub fn if_match(headers: &HeaderMap) -> Result<Option<i64>, ApiError> {
         .ok_or_else(|| {
             ApiError::PreconditionFailed(format!("If-Match {text} does not match the current ETag"))
         })
-}
-
-fn percent_encode(text: &str) -> String {
-    text.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
-                (b as char).to_string()
-            }
-            other => format!("%{other:02X}"),
-        })
-        .collect()
 }
 
 #[cfg(test)]

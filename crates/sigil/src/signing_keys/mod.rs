@@ -11,5 +11,5 @@ mod usage;
 pub use error::KeyRefused;
 pub use keyring::{Keyring, LoadedKey};
 pub use model::{KeySpec, KeyStatus, KeyVersion, MIN_ROTATION_PERIOD, sealing_aad};
-pub use service::{SigningKeys, VersionAction};
+pub use service::{Preview, SigningKeys, VersionAction};
 pub use usage::{KeyUsage, KeyUser};

@@ -150,6 +150,38 @@ impl KeySpec {
         }
     }
 
+    /// Checks that `next` may replace this spec: only `rotation_period` may change, and the
+    /// internal key is never replaced.
+    pub fn check_replacement(&self, next: &KeySpec) -> Result<(), super::KeyRefused> {
+        if self.internal {
+            return Err(super::KeyRefused::Internal(self.name.clone()));
+        }
+        let mut errors = Vec::new();
+        if self.key_type != next.key_type {
+            errors.push(FieldError::invalid(
+                "type",
+                format!(
+                    "is {} and cannot change; create a new key instead",
+                    self.key_type.as_str()
+                ),
+            ));
+        }
+        if self.algorithm != next.algorithm {
+            errors.push(FieldError::invalid(
+                "algorithm",
+                format!(
+                    "is {} and cannot change; create a new key instead",
+                    self.algorithm
+                ),
+            ));
+        }
+        if errors.is_empty() {
+            Ok(())
+        } else {
+            Err(super::KeyRefused::Invalid(errors))
+        }
+    }
+
     /// The stored configuration document.
     pub fn to_config(&self) -> Value {
         json!({

@@ -17,7 +17,6 @@ use super::usage::KeyUsage;
 use crate::clock::Clock;
 use crate::duration::HumanDuration;
 use crate::storage::{Expected, SigningKeyRecord, StorageError, Store};
-use crate::validation::FieldError;
 
 /// The signing key service of one node.
 pub struct SigningKeys {
@@ -27,6 +26,17 @@ pub struct SigningKeys {
     keyring: ArcSwap<Keyring>,
     data_key: ArcSwapOption<SealingKey>,
     writer: Mutex<()>,
+}
+
+/// What `preview` checks.
+#[derive(Clone, Copy, Debug)]
+pub enum Preview<'a> {
+    /// A replacement of the configuration.
+    Update(&'a KeySpec),
+    /// A rotation.
+    Rotate,
+    /// A taint or revoke of one version.
+    Version(u32, VersionAction),
 }
 
 /// A transition asked of one version.
@@ -127,33 +137,55 @@ impl SigningKeys {
     ) -> Result<Arc<LoadedKey>, KeyRefused> {
         let _writer = self.writer.lock().await;
         let mut draft = self.draft(&spec.name, if_match).await?;
-        let mut errors = Vec::new();
-        if draft.spec.internal {
-            return Err(KeyRefused::Internal(spec.name));
-        }
-        if draft.spec.key_type != spec.key_type {
-            errors.push(FieldError::invalid(
-                "type",
-                format!(
-                    "is {} and cannot change; create a new key instead",
-                    draft.spec.key_type.as_str()
-                ),
-            ));
-        }
-        if draft.spec.algorithm != spec.algorithm {
-            errors.push(FieldError::invalid(
-                "algorithm",
-                format!(
-                    "is {} and cannot change; create a new key instead",
-                    draft.spec.algorithm
-                ),
-            ));
-        }
-        if !errors.is_empty() {
-            return Err(KeyRefused::Invalid(errors));
-        }
+        draft.spec.check_replacement(&spec)?;
         draft.spec.rotation_period = spec.rotation_period;
         self.save_draft(draft).await
+    }
+
+    /// Runs every check of `update`, `rotate` or `change_version` against the in-memory
+    /// keyring without writing (`validate=true`).
+    pub fn preview(
+        &self,
+        name: &str,
+        change: Preview<'_>,
+        if_match: Option<i64>,
+    ) -> Result<Arc<LoadedKey>, KeyRefused> {
+        let key = self
+            .keyring()
+            .get(name)
+            .cloned()
+            .ok_or_else(|| KeyRefused::NotFound(name.to_owned()))?;
+        if let Some(expected) = if_match
+            && expected != key.revision
+        {
+            return Err(KeyRefused::Stale {
+                name: name.to_owned(),
+                actual: key.revision,
+            });
+        }
+        match change {
+            Preview::Update(spec) => key.spec.check_replacement(spec)?,
+            Preview::Rotate => {
+                if self.data_key.load().is_none() {
+                    return Err(KeyRefused::Sealed);
+                }
+            }
+            Preview::Version(version, action) => {
+                let mut versions = key.versions.clone();
+                let now = self.clock.now();
+                let retention = self.usage.retention(name);
+                let outcome = match action {
+                    VersionAction::Taint => {
+                        lifecycle::taint(&mut versions, version, now, retention)
+                    }
+                    VersionAction::Revoke => {
+                        lifecycle::revoke(&mut versions, version, now, retention)
+                    }
+                };
+                outcome.map_err(|reason| transition_refused(name, reason))?;
+            }
+        }
+        Ok(key)
     }
 
     /// Deletes a key that nothing uses.
@@ -215,16 +247,7 @@ impl SigningKeys {
                 lifecycle::revoke(&mut draft.versions, version, now, retention)
             }
         };
-        let needs_replacement = outcome.map_err(|reason| match reason {
-            TransitionRefused::UnknownVersion(version) => KeyRefused::VersionNotFound {
-                name: name.to_owned(),
-                version,
-            },
-            reason => KeyRefused::Transition {
-                name: name.to_owned(),
-                reason,
-            },
-        })?;
+        let needs_replacement = outcome.map_err(|reason| transition_refused(name, reason))?;
         let has_pending = draft
             .versions
             .iter()
@@ -505,6 +528,19 @@ fn load_record(
         signers,
         verifiers,
     ))
+}
+
+fn transition_refused(name: &str, reason: TransitionRefused) -> KeyRefused {
+    match reason {
+        TransitionRefused::UnknownVersion(version) => KeyRefused::VersionNotFound {
+            name: name.to_owned(),
+            version,
+        },
+        reason => KeyRefused::Transition {
+            name: name.to_owned(),
+            reason,
+        },
+    }
 }
 
 fn stale_or(error: StorageError, name: &str) -> KeyRefused {

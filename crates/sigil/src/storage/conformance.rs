@@ -3,6 +3,8 @@
 //! `async fn factory(clock: TestClock) -> (impl Store, impl Sized)` answers a fresh, empty store
 //! stamping times from `clock`, plus a guard (a temporary directory...) kept alive for the test.
 
+mod documents;
+
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
 
@@ -47,6 +49,23 @@ macro_rules! conformance_tests {
             delete_with_stale_revision_is_refused,
             delete_of_missing_key_is_not_found,
             delete_expecting_any_of_missing_key_is_a_no_op,
+            unknown_document_is_none,
+            document_create_then_get_round_trips,
+            document_create_of_existing_name_is_refused,
+            document_save_increments_revision_and_keeps_created_at,
+            document_save_with_stale_revision_is_refused,
+            document_save_of_missing_document_is_not_found,
+            document_save_expecting_present_accepts_any_revision,
+            document_save_expecting_any_creates_then_replaces,
+            document_with_empty_name_is_refused_without_echoing_the_body,
+            concurrent_document_saves_with_the_same_revision_admit_exactly_one,
+            document_list_is_sorted_by_parent_then_name_bytewise,
+            document_list_filters_by_kind_and_parent,
+            documents_sharing_a_name_under_other_parents_or_kinds_coexist,
+            document_delete_takes_listed_child_kinds_of_its_name_only,
+            document_delete_with_stale_revision_is_refused_and_keeps_children,
+            document_delete_of_missing_document_is_not_found,
+            document_delete_expecting_any_of_missing_document_is_a_no_op,
         );
     };
     (@each $factory:path; $($test:ident),* $(,)?) => {
@@ -62,6 +81,8 @@ macro_rules! conformance_tests {
 }
 
 pub(crate) use conformance_tests;
+// The macro finds every test at `conformance::$test`, whichever file holds it.
+pub(crate) use documents::*;
 
 /// The time every test store starts at.
 pub(crate) const T0: i64 = 1_750_000_000;

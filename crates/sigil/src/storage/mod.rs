@@ -12,7 +12,9 @@ pub(crate) mod conformance;
 use async_trait::async_trait;
 
 pub use error::StorageError;
-pub use records::{KeyVersionRecord, SealRecord, SigningKeyRecord, Written};
+pub use records::{
+    DocumentKind, DocumentRecord, KeyVersionRecord, SealRecord, SigningKeyRecord, Written,
+};
 
 /// What a write expects to find: optimistic concurrency for every aggregate.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -34,6 +36,8 @@ pub trait Store: Send + Sync + 'static {
     fn seal(&self) -> &dyn SealStore;
     /// Signing keys with their versions.
     fn signing_keys(&self) -> &dyn SigningKeyStore;
+    /// Configuration documents (jwt issuers, roles, trusted issuers, mappings, policies).
+    fn documents(&self) -> &dyn DocumentStore;
     /// Cheap round trip proving the backend answers (for `/readyz`).
     async fn ping(&self) -> Result<(), StorageError>;
 }
@@ -64,4 +68,39 @@ pub trait SigningKeyStore: Send + Sync {
     ) -> Result<Written, StorageError>;
     /// Deletes the key and its versions when `expected` holds.
     async fn delete(&self, name: &str, expected: Expected) -> Result<(), StorageError>;
+}
+
+/// Configuration documents: one JSON body per `(kind, parent, name)`, each with its own
+/// revision. Top-level items have `parent == ""`; roles have their issuer's name as parent.
+#[async_trait]
+pub trait DocumentStore: Send + Sync {
+    /// Every document of `kind` (under `parent` when given), sorted by parent then name.
+    async fn list(
+        &self,
+        kind: DocumentKind,
+        parent: Option<&str>,
+    ) -> Result<Vec<DocumentRecord>, StorageError>;
+    /// One document.
+    async fn get(
+        &self,
+        kind: DocumentKind,
+        parent: &str,
+        name: &str,
+    ) -> Result<Option<DocumentRecord>, StorageError>;
+    /// Writes `record.body` when `expected` holds; the record's revision and times are ignored.
+    async fn save(
+        &self,
+        record: &DocumentRecord,
+        expected: Expected,
+    ) -> Result<Written, StorageError>;
+    /// Deletes one document when `expected` holds, and in the same transaction every
+    /// document whose parent is its name and whose kind is in `children`.
+    async fn delete(
+        &self,
+        kind: DocumentKind,
+        parent: &str,
+        name: &str,
+        expected: Expected,
+        children: &[DocumentKind],
+    ) -> Result<(), StorageError>;
 }

@@ -64,3 +64,61 @@ pub struct KeyVersionRecord {
     /// `None` once retired and destroyed.
     pub sealed_private_key: Option<Vec<u8>>,
 }
+
+/// The kinds of configuration document.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum DocumentKind {
+    /// A named JWT issuer.
+    JwtIssuer,
+    /// A role under a JWT issuer (parent = issuer name).
+    Role,
+    /// A trusted external issuer.
+    TrustedIssuer,
+    /// An identity mapping.
+    IdentityMapping,
+    /// A policy.
+    Policy,
+}
+
+impl DocumentKind {
+    /// The human spelling, used in error messages.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DocumentKind::JwtIssuer => "jwt issuer",
+            DocumentKind::Role => "role",
+            DocumentKind::TrustedIssuer => "trusted issuer",
+            DocumentKind::IdentityMapping => "identity mapping",
+            DocumentKind::Policy => "policy",
+        }
+    }
+
+    /// The token a backend stores for the kind. Stable: renaming one orphans stored documents.
+    pub fn storage_token(self) -> &'static str {
+        match self {
+            DocumentKind::JwtIssuer => "jwt_issuer",
+            DocumentKind::Role => "role",
+            DocumentKind::TrustedIssuer => "trusted_issuer",
+            DocumentKind::IdentityMapping => "identity_mapping",
+            DocumentKind::Policy => "policy",
+        }
+    }
+}
+
+/// One configuration document.
+#[derive(Clone, Debug, PartialEq)]
+pub struct DocumentRecord {
+    /// What it is.
+    pub kind: DocumentKind,
+    /// The owning item's name, or `""` for top-level documents.
+    pub parent: String,
+    /// The name, unique within `(kind, parent)`.
+    pub name: String,
+    /// The configuration as the domain serialised it.
+    pub body: Value,
+    /// Revision; ignored on save.
+    pub revision: i64,
+    /// Creation time; ignored on save.
+    pub created_at: i64,
+    /// Last write; ignored on save.
+    pub updated_at: i64,
+}

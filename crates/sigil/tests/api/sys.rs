@@ -125,7 +125,10 @@ async fn unseal_counts_distinct_shares_until_the_threshold() {
         third.json,
         json!({"initialized": true, "sealed": false, "threshold": 3, "shares": 5, "progress": 0})
     );
-    assert_eq!(app.get("/v1/config/signing-keys").await.status, StatusCode::OK);
+    assert_eq!(
+        app.get("/v1/config/signing-keys").await.status,
+        StatusCode::OK
+    );
 }
 
 #[tokio::test]
@@ -236,7 +239,11 @@ fn protected_endpoints() -> Vec<(Method, &'static str, Option<Value>)> {
         (Method::POST, "/v1/signing-keys/k/versions/1/taint", None),
         (Method::POST, "/v1/signing-keys/k/versions/1/revoke", None),
         (Method::POST, "/v1/sys/seal", None),
-        (Method::POST, "/v1/sys/generate-root", Some(json!({"keys": []}))),
+        (
+            Method::POST,
+            "/v1/sys/generate-root",
+            Some(json!({"keys": []})),
+        ),
     ]
 }
 
@@ -284,7 +291,10 @@ async fn health_seal_status_init_and_unseal_answer_while_sealed() {
     assert_eq!(health.status, StatusCode::OK, "{}", health.text);
     assert_eq!(health.json, json!({"status": "ok"}));
     assert_eq!(
-        app.call(Method::GET, "/v1/sys/seal-status").send().await.status,
+        app.call(Method::GET, "/v1/sys/seal-status")
+            .send()
+            .await
+            .status,
         StatusCode::OK
     );
     app.call(Method::POST, "/v1/sys/init")
@@ -301,14 +311,22 @@ async fn readyz_answers_503_while_sealed_and_200_once_unsealed() {
     let app = TestApp::builder().sealed().build().await;
 
     let sealed = app.call(Method::GET, "/readyz").send().await;
-    assert_eq!(sealed.status, StatusCode::SERVICE_UNAVAILABLE, "{}", sealed.text);
+    assert_eq!(
+        sealed.status,
+        StatusCode::SERVICE_UNAVAILABLE,
+        "{}",
+        sealed.text
+    );
     assert_eq!(sealed.json["ready"], false);
     assert_eq!(sealed.json["sealed"], true);
 
     app.unseal_with(1).await;
     let ready = app.call(Method::GET, "/readyz").send().await;
     assert_eq!(ready.status, StatusCode::OK, "{}", ready.text);
-    assert_eq!(ready.json, json!({"ready": true, "sealed": false, "storage": "ok"}));
+    assert_eq!(
+        ready.json,
+        json!({"ready": true, "sealed": false, "storage": "ok"})
+    );
 }
 
 #[tokio::test]
@@ -323,11 +341,7 @@ async fn sealing_gates_the_api_until_unsealed_and_the_old_root_token_still_works
         .await
         .assert_error(StatusCode::SERVICE_UNAVAILABLE, "sealed");
     assert!(
-        app.app
-            .keys
-            .keyring()
-            .iter()
-            .all(|key| !key.has_signers()),
+        app.app.keys.keyring().iter().all(|key| !key.has_signers()),
         "sealing drops every private key"
     );
 
@@ -429,7 +443,9 @@ async fn a_restarted_server_is_sealed_with_its_public_keys_loaded() {
     assert_eq!(status["initialized"], true);
     assert_eq!(status["sealed"], true);
     let keyring = app.app.keys.keyring();
-    let survivor = keyring.get("survivor").expect("public part loaded while sealed");
+    let survivor = keyring
+        .get("survivor")
+        .expect("public part loaded while sealed");
     assert_eq!(json!(survivor.versions[0].kid), kid);
     assert_eq!(survivor.published(app.now()).count(), 1);
     assert!(!survivor.has_signers(), "no private key before unseal");
@@ -455,7 +471,10 @@ async fn auto_unseal_applies_the_shares_in_a_file() {
 
     assert!(!status.sealed);
     assert_eq!(seal_status(&app).await["sealed"], false);
-    assert_eq!(app.get("/v1/config/signing-keys").await.status, StatusCode::OK);
+    assert_eq!(
+        app.get("/v1/config/signing-keys").await.status,
+        StatusCode::OK
+    );
 }
 
 #[tokio::test]
@@ -485,25 +504,51 @@ async fn auto_unseal_refuses_a_malformed_line() {
     assert_eq!(seal_status(&app).await["sealed"], true);
 }
 
-/// The DER bytes every PKCS#8 private key of a type starts its body with: version 0 and the
-/// algorithm identifier (EC and RSA); for Ed25519 (PKCS#8 v2) the algorithm and the private
-/// key's OCTET STRING headers.
-const PKCS8_MARKERS: [(&str, &[u8]); 3] = [
+/// What starts the body of every PKCS#8 private key of a type, after the outer length:
+/// version 0 and the algorithm identifier (EC, RSA); for Ed25519 (PKCS#8 v2) the algorithm
+/// identifier and the headers of the private key's OCTET STRING. Each key type of Sigil with
+/// the type, as the API names it, whose private key the marker would reveal.
+const PKCS8_MARKERS: [(&str, KeyType, Algorithm, &[u8]); 5] = [
     (
-        "EC",
+        "ecdsa-p256",
+        KeyType::EcdsaP256,
+        Algorithm::Es256,
         &[
             0x02, 0x01, 0x00, 0x30, 0x13, 0x06, 0x07, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01,
+            0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07,
         ],
     ),
     (
-        "RSA",
+        "ecdsa-p384",
+        KeyType::EcdsaP384,
+        Algorithm::Es384,
+        &[
+            0x02, 0x01, 0x00, 0x30, 0x10, 0x06, 0x07, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01,
+            0x06, 0x05, 0x2b, 0x81, 0x04, 0x00, 0x22,
+        ],
+    ),
+    (
+        "ecdsa-p521",
+        KeyType::EcdsaP521,
+        Algorithm::Es512,
+        &[
+            0x02, 0x01, 0x00, 0x30, 0x10, 0x06, 0x07, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01,
+            0x06, 0x05, 0x2b, 0x81, 0x04, 0x00, 0x23,
+        ],
+    ),
+    (
+        "rsa-2048",
+        KeyType::Rsa2048,
+        Algorithm::Rs256,
         &[
             0x02, 0x01, 0x00, 0x30, 0x0d, 0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01,
             0x01, 0x01,
         ],
     ),
     (
-        "Ed25519",
+        "ed25519",
+        KeyType::Ed25519,
+        Algorithm::EdDsa,
         &[
             0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x04, 0x22, 0x04, 0x20,
         ],
@@ -512,12 +557,14 @@ const PKCS8_MARKERS: [(&str, &[u8]); 3] = [
 
 /// The header of a P-256 PKCS#8 document, whole.
 const P256_PKCS8_PREFIX: [u8; 17] = [
-    0x30, 0x81, 0x87, 0x02, 0x01, 0x00, 0x30, 0x13, 0x06, 0x07, 0x2a, 0x86, 0x48, 0xce, 0x3d,
-    0x02, 0x01,
+    0x30, 0x81, 0x87, 0x02, 0x01, 0x00, 0x30, 0x13, 0x06, 0x07, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02,
+    0x01,
 ];
 
 fn contains(haystack: &[u8], needle: &[u8]) -> bool {
-    haystack.windows(needle.len()).any(|window| window == needle)
+    haystack
+        .windows(needle.len())
+        .any(|window| window == needle)
 }
 
 /// Every byte of the database: the main file, its WAL and shared-memory index.
@@ -525,7 +572,10 @@ fn database_bytes(app: &TestApp) -> Vec<u8> {
     let mut bytes = Vec::new();
     for entry in std::fs::read_dir(app.data_dir()).expect("read the data directory") {
         let path = entry.expect("directory entry").path();
-        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+        let name = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or_default();
         if name.starts_with("sigil.sqlite") {
             bytes.extend(std::fs::read(&path).expect("read a database file"));
         }
@@ -535,19 +585,11 @@ fn database_bytes(app: &TestApp) -> Vec<u8> {
 
 #[tokio::test]
 async fn the_pkcs8_markers_match_what_the_key_generator_produces() {
-    let cases = [
-        (KeyType::EcdsaP256, Algorithm::Es256, 0),
-        (KeyType::EcdsaP384, Algorithm::Es384, 0),
-        (KeyType::EcdsaP521, Algorithm::Es512, 0),
-        (KeyType::Rsa2048, Algorithm::Rs256, 1),
-        (KeyType::Ed25519, Algorithm::EdDsa, 2),
-    ];
-    for (key_type, algorithm, marker) in cases {
-        let (_, pkcs8) = SigningKey::generate(key_type, algorithm).expect("generate");
-        let (family, bytes) = PKCS8_MARKERS[marker];
+    for (key_type, generated, algorithm, marker) in PKCS8_MARKERS {
+        let (_, pkcs8) = SigningKey::generate(generated, algorithm).expect("generate");
         assert!(
-            contains(&pkcs8.expose()[..24], bytes),
-            "{family} marker not in a fresh {key_type:?} PKCS#8"
+            contains(&pkcs8.expose()[..40], marker),
+            "the {key_type} marker is not in a fresh {key_type} PKCS#8"
         );
     }
     let (_, p256) = SigningKey::generate(KeyType::EcdsaP256, Algorithm::Es256).expect("generate");
@@ -557,27 +599,42 @@ async fn the_pkcs8_markers_match_what_the_key_generator_produces() {
 #[tokio::test]
 async fn the_database_holds_no_private_key_in_clear() {
     let app = TestApp::new().await;
-    let p256 = app.create_key("p256", "ecdsa-p256").await;
-    app.create_key("p521", "ecdsa-p521").await;
-    app.create_key("rsa", "rsa-2048").await;
-    app.create_key("ed", "ed25519").await;
-    app.root(Method::POST, "/v1/signing-keys/p256/rotate")
+    let mut states = Vec::new();
+    for (key_type, ..) in PKCS8_MARKERS {
+        states.push(app.create_key(key_type, key_type).await);
+    }
+    let rotated = app
+        .root(Method::POST, "/v1/signing-keys/ecdsa-p256/rotate")
         .send()
         .await;
+    assert_eq!(rotated.status, StatusCode::OK, "{}", rotated.text);
 
     let bytes = database_bytes(&app);
 
-    let x = p256["versions"][0]["public_jwk"]["x"]
-        .as_str()
-        .expect("public x");
+    for state in &states {
+        let x = state["versions"][0]["public_jwk"]["x"]
+            .as_str()
+            .or_else(|| state["versions"][0]["public_jwk"]["n"].as_str())
+            .expect("a public member");
+        assert!(
+            contains(&bytes, x.as_bytes()),
+            "sanity: the public key of {} is found, so the search reads the data",
+            state["name"]
+        );
+    }
     assert!(
-        contains(&bytes, x.as_bytes()),
-        "sanity: the public key is found, so the search reads the data"
+        !contains(&bytes, b"\"d\":"),
+        "a private JWK member is stored"
     );
-    assert!(!contains(&bytes, b"\"d\":"), "a private JWK member is stored");
-    assert!(!contains(&bytes, &P256_PKCS8_PREFIX), "a P-256 PKCS#8 is stored in clear");
-    for (family, marker) in PKCS8_MARKERS {
-        assert!(!contains(&bytes, marker), "a {family} PKCS#8 is stored in clear");
+    assert!(
+        !contains(&bytes, &P256_PKCS8_PREFIX),
+        "a P-256 PKCS#8 is stored in clear"
+    );
+    for (key_type, _, _, marker) in PKCS8_MARKERS {
+        assert!(
+            !contains(&bytes, marker),
+            "a {key_type} PKCS#8 is stored in clear"
+        );
     }
 }
 
@@ -607,7 +664,16 @@ async fn a_sealed_key_moved_to_another_row_does_not_open() {
     // unseal refuses as a whole, with a scrubbed 500 that carries a request id.
     refused.assert_error(StatusCode::INTERNAL_SERVER_ERROR, "internal");
     assert!(refused.json["request_id"].is_string(), "{}", refused.text);
-    assert!(!refused.text.contains("bravo"), "no internals shown: {}", refused.text);
+    assert_eq!(
+        refused.header("x-request-id"),
+        refused.json["request_id"].as_str(),
+        "the response carries the logged request id"
+    );
+    assert!(
+        !refused.text.contains("bravo"),
+        "no internals shown: {}",
+        refused.text
+    );
     assert_eq!(seal_status(&app).await["sealed"], true);
     let keyring = app.app.keys.keyring();
     assert!(keyring.iter().all(|key| !key.has_signers()));

@@ -3,21 +3,19 @@
 
 use axum::Router;
 use axum::extract::{Path, RawQuery, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
 use sigil_jose::Jwk;
 
 use super::super::body::{self, BodyRules};
-use super::super::negotiate;
 use super::super::payload::Payload;
-use super::super::resource::{Conventions, if_match};
+use super::super::resource::{self, Conventions, if_match, to_value};
 use super::super::{ApiError, AppState};
 use crate::clock::rfc3339;
 use crate::duration::HumanDuration;
-use crate::signing_keys::{KeySpec, KeyStatus, LoadedKey, VersionAction, lifecycle};
+use crate::signing_keys::{KeySpec, KeyStatus, LoadedKey, Preview, VersionAction, lifecycle};
 use crate::validation::FieldError;
 
 const CONFIG_FIELDS: &[&str] = &["type", "algorithm", "rotation_period"];
@@ -162,15 +160,11 @@ async fn create_signing_key(
         });
     }
     if conventions.query.validate {
-        return Ok(negotiate::render(
-            StatusCode::CREATED,
-            conventions.format,
-            &config_of_spec(&spec),
-        ));
+        return Ok(conventions.would_create(&config_of_spec(&spec)));
     }
     let key = state.keys.create(spec, None).await?;
     tracing::info!(key = %key.spec.name, kind = key.spec.key_type.as_str(), "signing key created");
-    Ok(created(&conventions, &key))
+    created(&conventions, &key)
 }
 
 #[utoipa::path(get, path = "/v1/config/signing-keys/{name}", tag = "signing-keys",
@@ -220,14 +214,17 @@ async fn patch_signing_key(
     let conventions = Conventions::read(query.as_deref(), &headers)?;
     let expected = if_match(&headers)?;
     let key = find(&state, &name)?;
+    let mut current = to_value(&config_view(&key))?;
     let patch = body::parse_value(payload.content_type.as_deref(), &payload.bytes)?;
-    let (patch, errors) = body::normalize(patch, &BodyRules::NONE);
-    if !errors.is_empty() {
-        return Err(ApiError::invalid(errors));
+    // A patch naming a new type is judged on the type: the stored algorithm belongs to the
+    // old one and would only produce a misleading `algorithm` error.
+    if patch.get("type").is_some()
+        && patch.get("algorithm").is_none()
+        && let Some(fields) = current.as_object_mut()
+    {
+        fields.remove("algorithm");
     }
-    let mut merged = to_value(&config_view(&key))?;
-    body::merge_patch(&mut merged, &patch);
-    let merged: SigningKeyBody = body::from_value(merged).map_err(ApiError::invalid)?;
+    let merged: SigningKeyBody = resource::patched(&current, &payload, &BodyRules::NONE)?;
     let spec = spec_of(merged, Some(&name), Vec::new())?;
     replace_or_create(&state, &conventions, spec, expected.or(Some(key.revision))).await
 }
@@ -309,7 +306,7 @@ async fn rotate_signing_key(
         )?
     };
     let key = if conventions.query.validate {
-        find(&state, &name)?
+        state.keys.preview(&name, Preview::Rotate, expected)?
     } else {
         let key = state
             .keys
@@ -356,13 +353,9 @@ async fn change_version(
         .parse()
         .map_err(|_| ApiError::field("version", "must be a positive whole number"))?;
     let key = if conventions.query.validate {
-        let key = find(&state, &name)?;
-        if !key.versions.iter().any(|v| v.version == version) {
-            return Err(ApiError::NotFound(format!(
-                "signing key `{name}` has no version {version}"
-            )));
-        }
-        key
+        state
+            .keys
+            .preview(&name, Preview::Version(version, action), expected)?
     } else {
         let key = state
             .keys
@@ -382,11 +375,7 @@ async fn replace_or_create(
 ) -> Result<Response, ApiError> {
     let existing = state.keys.keyring().get(&spec.name).cloned();
     match (existing, conventions.query.validate) {
-        (None, true) => Ok(negotiate::render(
-            StatusCode::CREATED,
-            conventions.format,
-            &config_of_spec(&spec),
-        )),
+        (None, true) => Ok(conventions.would_create(&config_of_spec(&spec))),
         (None, false) => {
             if expected.is_some() {
                 return Err(ApiError::PreconditionFailed(format!(
@@ -395,32 +384,17 @@ async fn replace_or_create(
                 )));
             }
             let key = state.keys.create(spec, None).await?;
-            Ok(created(conventions, &key))
+            created(conventions, &key)
         }
-        (Some(key), true) => {
-            if key.spec.internal {
-                return Err(
-                    crate::signing_keys::KeyRefused::Internal(key.spec.name.clone()).into(),
-                );
-            }
-            if let Some(expected) = expected
-                && expected != key.revision
-            {
-                return Err(crate::signing_keys::KeyRefused::Stale {
-                    name: key.spec.name.clone(),
-                    actual: key.revision,
-                }
-                .into());
-            }
+        (Some(_), true) => {
+            state
+                .keys
+                .preview(&spec.name, Preview::Update(&spec), expected)?;
             Ok(StatusCode::NO_CONTENT.into_response())
         }
         (Some(_), false) => {
             let key = state.keys.update(spec, expected).await?;
-            let mut response = StatusCode::NO_CONTENT.into_response();
-            response
-                .headers_mut()
-                .insert(header::ETAG, super::super::resource::etag(key.revision));
-            Ok(response)
+            Ok(resource::updated(key.revision))
         }
     }
 }
@@ -510,13 +484,10 @@ fn find(state: &AppState, name: &str) -> Result<std::sync::Arc<LoadedKey>, ApiEr
         .ok_or_else(|| ApiError::NotFound(format!("signing key `{name}` does not exist")))
 }
 
-fn created(conventions: &Conventions, key: &LoadedKey) -> Response {
-    let value = serde_json::to_value(config_view(key)).unwrap_or(Value::Null);
-    let mut response = conventions.item(StatusCode::CREATED, value, key.revision, CONFIG_FIELDS);
-    if let Ok(location) = HeaderValue::from_str(&format!("{COLLECTION}/{}", key.spec.name)) {
-        response.headers_mut().insert(header::LOCATION, location);
-    }
-    response
+fn created(conventions: &Conventions, key: &LoadedKey) -> Result<Response, ApiError> {
+    let location = format!("{COLLECTION}/{}", key.spec.name);
+    let item = to_value(&config_view(key))?;
+    Ok(conventions.created(&location, item, key.revision, CONFIG_FIELDS))
 }
 
 fn state_response(
@@ -570,10 +541,6 @@ fn state_view(state: &AppState, key: &LoadedKey) -> SigningKeyState {
             })
             .collect(),
     }
-}
-
-fn to_value(view: &impl Serialize) -> Result<Value, ApiError> {
-    serde_json::to_value(view).map_err(|e| ApiError::Fault(e.to_string()))
 }
 
 /// The OpenAPI description of this surface.

@@ -2,6 +2,7 @@
 //! Every write runs in a `BEGIN IMMEDIATE` transaction, so its check of `Expected` and its
 //! writes see the same state: two racing read-modify-write saves cannot both succeed.
 
+mod documents;
 mod seal;
 mod signing_keys;
 
@@ -17,9 +18,10 @@ use sqlx::sqlite::{
 };
 use sqlx::{Row, SqlSafeStr, Sqlite};
 
+use self::documents::SqliteDocumentStore;
 use self::seal::SqliteSealStore;
 use self::signing_keys::SqliteSigningKeyStore;
-use super::{Expected, SealStore, SigningKeyStore, StorageError, Store};
+use super::{DocumentStore, Expected, SealStore, SigningKeyStore, StorageError, Store};
 
 /// How long a write waits for another connection's write lock before failing.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
@@ -29,17 +31,25 @@ const MAX_CONNECTIONS: u32 = 4;
 
 /// Every migration, embedded in the binary. Versions and descriptions follow the file names,
 /// as `sqlx::migrate!` would derive them; a test checks that no file is missing here.
-const MIGRATIONS: &[(i64, &str, &str)] = &[(
-    1,
-    "initial",
-    include_str!("../../../migrations/sqlite/0001_initial.sql"),
-)];
+const MIGRATIONS: &[(i64, &str, &str)] = &[
+    (
+        1,
+        "initial",
+        include_str!("../../../migrations/sqlite/0001_initial.sql"),
+    ),
+    (
+        2,
+        "documents",
+        include_str!("../../../migrations/sqlite/0002_documents.sql"),
+    ),
+];
 
 /// A [`Store`] backed by one SQLite database file.
 pub struct SqliteStore {
     pool: SqlitePool,
     seal: SqliteSealStore,
     signing_keys: SqliteSigningKeyStore,
+    documents: SqliteDocumentStore,
 }
 
 impl SqliteStore {
@@ -84,7 +94,8 @@ impl SqliteStore {
     fn from_pool(pool: SqlitePool, now: Arc<dyn Fn() -> i64 + Send + Sync>) -> SqliteStore {
         SqliteStore {
             seal: SqliteSealStore::new(pool.clone()),
-            signing_keys: SqliteSigningKeyStore::new(pool.clone(), now),
+            signing_keys: SqliteSigningKeyStore::new(pool.clone(), now.clone()),
+            documents: SqliteDocumentStore::new(pool.clone(), now),
             pool,
         }
     }
@@ -98,6 +109,10 @@ impl Store for SqliteStore {
 
     fn signing_keys(&self) -> &dyn SigningKeyStore {
         &self.signing_keys
+    }
+
+    fn documents(&self) -> &dyn DocumentStore {
+        &self.documents
     }
 
     async fn ping(&self) -> Result<(), StorageError> {

@@ -9,7 +9,8 @@ use tempfile::TempDir;
 use super::{MIGRATIONS, SqliteStore};
 use crate::storage::conformance::{T0, TestClock, conformance_tests};
 use crate::storage::{
-    Expected, KeyVersionRecord, SealRecord, SigningKeyRecord, StorageError, Store,
+    DocumentKind, DocumentRecord, Expected, KeyVersionRecord, SealRecord, SigningKeyRecord,
+    StorageError, Store,
 };
 
 async fn sqlite_backend(clock: TestClock) -> (SqliteStore, TempDir) {
@@ -232,6 +233,81 @@ async fn seal_share_count_out_of_range_is_reported_as_corrupt() {
     );
 }
 
+#[tokio::test]
+async fn corrupt_document_body_is_reported_as_corrupt() {
+    let directory = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open(&directory.path().join("sigil.sqlite"))
+        .await
+        .unwrap();
+    store
+        .documents()
+        .save(&role("reader"), Expected::Absent)
+        .await
+        .unwrap();
+    tamper(
+        &store,
+        "UPDATE documents SET body = '{\"audiences\": ' WHERE name = 'reader'",
+    )
+    .await;
+
+    let documents = store.documents();
+    let got = documents
+        .get(DocumentKind::Role, "alpha", "reader")
+        .await
+        .unwrap_err();
+    let listed = documents.list(DocumentKind::Role, None).await.unwrap_err();
+
+    for error in [got, listed] {
+        assert!(
+            matches!(
+                &error,
+                StorageError::Corrupt { kind: "role", reason } if reason.contains("body")
+            ),
+            "{error:?}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn document_kinds_are_stored_as_stable_tokens() {
+    let directory = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open(&directory.path().join("sigil.sqlite"))
+        .await
+        .unwrap();
+    for kind in [
+        DocumentKind::JwtIssuer,
+        DocumentKind::Role,
+        DocumentKind::TrustedIssuer,
+        DocumentKind::IdentityMapping,
+        DocumentKind::Policy,
+    ] {
+        let mut record = role("same");
+        record.kind = kind;
+        store
+            .documents()
+            .save(&record, Expected::Absent)
+            .await
+            .unwrap();
+    }
+
+    let stored: Vec<String> = sqlx::query_scalar("SELECT kind FROM documents ORDER BY kind")
+        .fetch_all(&store.pool)
+        .await
+        .unwrap();
+
+    // Renaming a token orphans every stored document of that kind.
+    assert_eq!(
+        stored,
+        [
+            "identity_mapping",
+            "jwt_issuer",
+            "policy",
+            "role",
+            "trusted_issuer"
+        ]
+    );
+}
+
 /// Writes what the schema's CHECKs refuse, as disk corruption or a hand edit would.
 async fn tamper(store: &SqliteStore, statement: &'static str) {
     let mut connection = store.pool.acquire().await.unwrap();
@@ -312,6 +388,18 @@ fn key(versions: Vec<KeyVersionRecord>) -> SigningKeyRecord {
         created_at: 0,
         updated_at: 0,
         versions,
+    }
+}
+
+fn role(name: &str) -> DocumentRecord {
+    DocumentRecord {
+        kind: DocumentKind::Role,
+        parent: "alpha".to_owned(),
+        name: name.to_owned(),
+        body: json!({"audiences": ["https://api.example.com"]}),
+        revision: 0,
+        created_at: 0,
+        updated_at: 0,
     }
 }
 

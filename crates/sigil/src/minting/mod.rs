@@ -1,0 +1,16 @@
+//! Minting: named JWT issuers, their roles, and the mint operation itself.
+
+mod error;
+mod issuer;
+mod mint;
+mod registry;
+mod role;
+mod service;
+pub mod template;
+
+pub use error::MintRefused;
+pub use issuer::{Distribute, IssuerFields, IssuerSpec, check_issuer_url};
+pub use mint::{Constraints, MintRequest, Minted, mint};
+pub use registry::{IssuerTable, LoadedIssuer, LoadedRole, Stamps};
+pub use role::{AllowedClaim, ClaimType, CompiledRole, RESERVED_CLAIMS, RoleFields, TokenType};
+pub use service::JwtIssuers;

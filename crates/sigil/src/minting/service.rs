@@ -1,0 +1,365 @@
+//! JWT issuers and roles: validated, persisted as documents, compiled into the issuer table
+//! the hot path reads, and registered as signing key users (so a key in use cannot be deleted
+//! and retiring versions outlive every token).
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use arc_swap::ArcSwap;
+use tokio::sync::Mutex;
+
+use super::error::MintRefused;
+use super::issuer::{IssuerFields, IssuerSpec};
+use super::registry::{IssuerTable, LoadedIssuer, LoadedRole, Stamps};
+use super::role::{CompiledRole, RoleFields};
+use crate::duration::HumanDuration;
+use crate::signing_keys::{KeyUser, SigningKeys};
+use crate::storage::{DocumentKind, DocumentRecord, Expected, StorageError, Store, Written};
+use crate::validation::FieldError;
+
+/// The JWT issuer service of one node.
+pub struct JwtIssuers {
+    store: Arc<dyn Store>,
+    keys: Arc<SigningKeys>,
+    table: ArcSwap<IssuerTable>,
+    writer: Mutex<()>,
+    public_url: String,
+    site: String,
+}
+
+impl JwtIssuers {
+    /// An empty service; call `load`.
+    pub fn new(
+        store: Arc<dyn Store>,
+        keys: Arc<SigningKeys>,
+        public_url: &str,
+        site: &str,
+    ) -> JwtIssuers {
+        JwtIssuers {
+            store,
+            keys,
+            table: ArcSwap::from_pointee(IssuerTable::default()),
+            writer: Mutex::new(()),
+            public_url: public_url.to_owned(),
+            site: site.to_owned(),
+        }
+    }
+
+    /// The issuer table: a lock-free snapshot.
+    pub fn table(&self) -> Arc<IssuerTable> {
+        self.table.load_full()
+    }
+
+    /// The site this node serves.
+    pub fn site(&self) -> &str {
+        &self.site
+    }
+
+    /// Loads every issuer and role from storage.
+    pub async fn load(&self) -> Result<(), MintRefused> {
+        let _writer = self.writer.lock().await;
+        let documents = self.store.documents();
+        let issuer_docs = documents.list(DocumentKind::JwtIssuer, None).await?;
+        let role_docs = documents.list(DocumentKind::Role, None).await?;
+        let mut roles_by_issuer: HashMap<String, HashMap<String, Arc<LoadedRole>>> = HashMap::new();
+        for doc in role_docs {
+            let fields: RoleFields = decode(&doc)?;
+            // Stored roles were valid when saved; an issuer cap lowered since is applied at mint.
+            let role = CompiledRole::compile(fields, HumanDuration::from_secs(u64::MAX))
+                .map_err(|e| corrupt(&doc, &e))?;
+            roles_by_issuer
+                .entry(doc.parent.clone())
+                .or_default()
+                .insert(
+                    role.name.clone(),
+                    Arc::new(LoadedRole {
+                        role,
+                        stamps: stamps(&doc),
+                    }),
+                );
+        }
+        let mut issuers = HashMap::new();
+        for doc in issuer_docs {
+            let spec = IssuerSpec::from_fields(decode(&doc)?).map_err(|e| corrupt(&doc, &e))?;
+            let roles = roles_by_issuer.remove(&spec.name).unwrap_or_default();
+            self.register_usage(&spec);
+            let issuer = self.loaded(spec, stamps(&doc), roles);
+            issuers.insert(issuer.spec.name.clone(), Arc::new(issuer));
+        }
+        self.table.store(Arc::new(IssuerTable::new(issuers)));
+        Ok(())
+    }
+
+    /// Validates an issuer, including that its signing key exists and is not internal.
+    pub fn check_issuer(&self, fields: IssuerFields) -> Result<IssuerSpec, MintRefused> {
+        let mut errors = Vec::new();
+        let key_name = fields.signing_key.clone();
+        let spec = IssuerSpec::from_fields(fields)
+            .map_err(|e| errors.extend(e))
+            .ok();
+        if let Some(key) = key_name.filter(|k| {
+            !errors.iter().any(|e: &FieldError| e.name == "signing_key") && !k.is_empty()
+        }) {
+            match self.keys.keyring().get(&key) {
+                None => errors.push(FieldError::invalid(
+                    "signing_key",
+                    format!("no signing key named `{key}`; create it first"),
+                )),
+                Some(loaded) if loaded.spec.internal => errors.push(FieldError::invalid(
+                    "signing_key",
+                    format!("`{key}` is Sigil's internal key; create a key for this issuer"),
+                )),
+                Some(_) => {}
+            }
+        }
+        match spec {
+            Some(spec) if errors.is_empty() => Ok(spec),
+            _ => Err(MintRefused::Invalid(errors)),
+        }
+    }
+
+    /// Creates or replaces an issuer when `expected` holds. Answers it and whether it is new.
+    pub async fn save_issuer(
+        &self,
+        fields: IssuerFields,
+        expected: Expected,
+    ) -> Result<(Arc<LoadedIssuer>, bool), MintRefused> {
+        let spec = self.check_issuer(fields)?;
+        let _writer = self.writer.lock().await;
+        let body = serde_json::to_value(spec.to_fields())
+            .map_err(|e| MintRefused::Signing(e.to_string()))?;
+        let written = self
+            .save_document(DocumentKind::JwtIssuer, "", &spec.name, body, expected)
+            .await?;
+        let roles = self
+            .table()
+            .get(&spec.name)
+            .map(|i| i.roles.clone())
+            .unwrap_or_default();
+        self.register_usage(&spec);
+        let issuer = Arc::new(self.loaded(spec, stamps_of(&written), roles));
+        self.swap(|table| table.with(issuer.clone()));
+        Ok((issuer, written.revision == 1))
+    }
+
+    /// Deletes an issuer and its roles.
+    pub async fn delete_issuer(&self, name: &str, expected: Expected) -> Result<(), MintRefused> {
+        let _writer = self.writer.lock().await;
+        self.store
+            .documents()
+            .delete(
+                DocumentKind::JwtIssuer,
+                "",
+                name,
+                expected,
+                &[DocumentKind::Role],
+            )
+            .await
+            .map_err(|e| refused(e, DocumentKind::JwtIssuer, name))?;
+        self.keys.usage().remove(&usage_id(name));
+        self.swap(|table| table.without(name));
+        Ok(())
+    }
+
+    /// Validates a role against its issuer.
+    pub fn check_role(
+        &self,
+        issuer: &str,
+        fields: RoleFields,
+    ) -> Result<CompiledRole, MintRefused> {
+        let loaded = self
+            .table()
+            .get(issuer)
+            .cloned()
+            .ok_or_else(|| MintRefused::IssuerNotFound(issuer.to_owned()))?;
+        CompiledRole::compile(fields, loaded.spec.max_ttl).map_err(MintRefused::Invalid)
+    }
+
+    /// Creates or replaces a role when `expected` holds. Answers it and whether it is new.
+    pub async fn save_role(
+        &self,
+        issuer: &str,
+        fields: RoleFields,
+        expected: Expected,
+    ) -> Result<(Arc<LoadedRole>, bool), MintRefused> {
+        let role = self.check_role(issuer, fields)?;
+        let _writer = self.writer.lock().await;
+        let body =
+            serde_json::to_value(&role.fields).map_err(|e| MintRefused::Signing(e.to_string()))?;
+        let written = self
+            .save_document(DocumentKind::Role, issuer, &role.name, body, expected)
+            .await?;
+        let loaded = Arc::new(LoadedRole {
+            role,
+            stamps: stamps_of(&written),
+        });
+        let current = self
+            .table()
+            .get(issuer)
+            .cloned()
+            .ok_or_else(|| MintRefused::IssuerNotFound(issuer.to_owned()))?;
+        let mut roles = current.roles.clone();
+        roles.insert(loaded.role.name.clone(), loaded.clone());
+        let updated = Arc::new(current.with_roles(roles));
+        self.swap(|table| table.with(updated.clone()));
+        Ok((loaded, written.revision == 1))
+    }
+
+    /// Deletes a role.
+    pub async fn delete_role(
+        &self,
+        issuer: &str,
+        role: &str,
+        expected: Expected,
+    ) -> Result<(), MintRefused> {
+        let _writer = self.writer.lock().await;
+        self.store
+            .documents()
+            .delete(DocumentKind::Role, issuer, role, expected, &[])
+            .await
+            .map_err(|e| match e {
+                StorageError::NotFound { .. } => MintRefused::RoleNotFound {
+                    issuer: issuer.to_owned(),
+                    role: role.to_owned(),
+                },
+                other => refused(other, DocumentKind::Role, role),
+            })?;
+        if let Some(current) = self.table().get(issuer).cloned() {
+            let mut roles = current.roles.clone();
+            roles.remove(role);
+            let updated = Arc::new(current.with_roles(roles));
+            self.swap(|table| table.with(updated.clone()));
+        }
+        Ok(())
+    }
+
+    /// The issuer and role to mint with (hot path: two hash lookups on a snapshot).
+    pub fn resolve(
+        &self,
+        issuer: &str,
+        role: &str,
+    ) -> Result<(Arc<LoadedIssuer>, Arc<LoadedRole>), MintRefused> {
+        let table = self.table.load();
+        let loaded = table
+            .get(issuer)
+            .filter(|i| i.served_here)
+            .ok_or_else(|| MintRefused::IssuerNotFound(issuer.to_owned()))?;
+        let role = loaded
+            .roles
+            .get(role)
+            .ok_or_else(|| MintRefused::RoleNotFound {
+                issuer: issuer.to_owned(),
+                role: role.to_owned(),
+            })?;
+        Ok((loaded.clone(), role.clone()))
+    }
+
+    async fn save_document(
+        &self,
+        kind: DocumentKind,
+        parent: &str,
+        name: &str,
+        body: serde_json::Value,
+        expected: Expected,
+    ) -> Result<Written, MintRefused> {
+        let record = DocumentRecord {
+            kind,
+            parent: parent.to_owned(),
+            name: name.to_owned(),
+            body,
+            revision: 0,
+            created_at: 0,
+            updated_at: 0,
+        };
+        self.store
+            .documents()
+            .save(&record, expected)
+            .await
+            .map_err(|e| refused(e, kind, name))
+    }
+
+    fn loaded(
+        &self,
+        spec: IssuerSpec,
+        stamps: Stamps,
+        roles: HashMap<String, Arc<LoadedRole>>,
+    ) -> LoadedIssuer {
+        LoadedIssuer {
+            iss: spec.iss(&self.public_url),
+            served_here: spec.distribute.includes(&self.site),
+            spec,
+            stamps,
+            roles,
+        }
+    }
+
+    fn register_usage(&self, spec: &IssuerSpec) {
+        self.keys.usage().set(
+            &usage_id(&spec.name),
+            &spec.signing_key,
+            KeyUser {
+                description: format!("jwt-issuer {}", spec.name),
+                max_ttl: spec.max_ttl.as_secs(),
+            },
+        );
+    }
+
+    fn swap(&self, change: impl Fn(&IssuerTable) -> IssuerTable) {
+        self.table.rcu(|table| change(table));
+    }
+}
+
+fn usage_id(issuer: &str) -> String {
+    format!("jwt-issuer:{issuer}")
+}
+
+fn stamps(doc: &DocumentRecord) -> Stamps {
+    Stamps {
+        revision: doc.revision,
+        created_at: doc.created_at,
+        updated_at: doc.updated_at,
+    }
+}
+
+fn stamps_of(written: &Written) -> Stamps {
+    Stamps {
+        revision: written.revision,
+        created_at: written.created_at,
+        updated_at: written.updated_at,
+    }
+}
+
+fn decode<T: serde::de::DeserializeOwned>(doc: &DocumentRecord) -> Result<T, MintRefused> {
+    serde_json::from_value(doc.body.clone()).map_err(|e| {
+        MintRefused::Storage(StorageError::Corrupt {
+            kind: doc.kind.as_str(),
+            reason: format!("`{}`: {e}", doc.name),
+        })
+    })
+}
+
+fn corrupt(doc: &DocumentRecord, errors: &[FieldError]) -> MintRefused {
+    let names: Vec<&str> = errors.iter().map(|e| e.name.as_str()).collect();
+    MintRefused::Storage(StorageError::Corrupt {
+        kind: doc.kind.as_str(),
+        reason: format!("`{}` no longer validates: {}", doc.name, names.join(", ")),
+    })
+}
+
+fn refused(error: StorageError, kind: DocumentKind, name: &str) -> MintRefused {
+    match error {
+        StorageError::AlreadyExists { .. } => MintRefused::AlreadyExists {
+            kind: kind.as_str(),
+            name: name.to_owned(),
+        },
+        StorageError::RevisionMismatch { actual, .. } => MintRefused::Stale {
+            kind: kind.as_str(),
+            name: name.to_owned(),
+            actual,
+        },
+        StorageError::NotFound { .. } if kind == DocumentKind::JwtIssuer => {
+            MintRefused::IssuerNotFound(name.to_owned())
+        }
+        other => MintRefused::Storage(other),
+    }
+}

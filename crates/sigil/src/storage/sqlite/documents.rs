@@ -1,0 +1,217 @@
+//! Configuration documents in SQLite: the `documents` table, keyed by `(kind, parent, name)`.
+//! Writes check `Expected` inside `BEGIN IMMEDIATE`, and a delete removes the listed child
+//! kinds in the same transaction: no reader sees an issuer gone but its roles still there.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use sqlx::sqlite::{SqlitePool, SqliteRow};
+
+use super::{backend, check_expected, column, json_column};
+use crate::storage::{
+    DocumentKind, DocumentRecord, DocumentStore, Expected, StorageError, Written,
+};
+
+/// `SELECT` of every column `document_from_row` reads; a macro so `concat!` can extend it.
+macro_rules! select_documents {
+    () => {
+        "SELECT parent, name, body, revision, created_at, updated_at FROM documents \
+         WHERE kind = ?"
+    };
+}
+
+/// [`DocumentStore`] over the `documents` table.
+pub(super) struct SqliteDocumentStore {
+    pool: SqlitePool,
+    now: Arc<dyn Fn() -> i64 + Send + Sync>,
+}
+
+impl SqliteDocumentStore {
+    pub(super) fn new(pool: SqlitePool, now: Arc<dyn Fn() -> i64 + Send + Sync>) -> Self {
+        Self { pool, now }
+    }
+}
+
+#[async_trait]
+impl DocumentStore for SqliteDocumentStore {
+    async fn list(
+        &self,
+        kind: DocumentKind,
+        parent: Option<&str>,
+    ) -> Result<Vec<DocumentRecord>, StorageError> {
+        // BINARY collation orders by UTF-8 bytes, as `str`'s `Ord` does.
+        let query = match parent {
+            None => sqlx::query(concat!(select_documents!(), " ORDER BY parent, name"))
+                .bind(kind.storage_token()),
+            Some(parent) => sqlx::query(concat!(
+                select_documents!(),
+                " AND parent = ? ORDER BY name"
+            ))
+            .bind(kind.storage_token())
+            .bind(parent),
+        };
+        let rows = query
+            .fetch_all(&self.pool)
+            .await
+            .map_err(backend("reading documents"))?;
+        rows.iter()
+            .map(|row| document_from_row(kind, row))
+            .collect()
+    }
+
+    async fn get(
+        &self,
+        kind: DocumentKind,
+        parent: &str,
+        name: &str,
+    ) -> Result<Option<DocumentRecord>, StorageError> {
+        let row = sqlx::query(concat!(select_documents!(), " AND parent = ? AND name = ?"))
+            .bind(kind.storage_token())
+            .bind(parent)
+            .bind(name)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(backend("reading a document"))?;
+        row.map(|row| document_from_row(kind, &row)).transpose()
+    }
+
+    async fn save(
+        &self,
+        record: &DocumentRecord,
+        expected: Expected,
+    ) -> Result<Written, StorageError> {
+        let kind = record.kind.as_str();
+        let body = serde_json::to_string(&record.body)
+            .map_err(|error| StorageError::Backend(format!("serialising JSON: {error}")))?;
+        let mut tx = self
+            .pool
+            .begin_with("BEGIN IMMEDIATE")
+            .await
+            .map_err(backend("starting to save a document"))?;
+
+        let stored = sqlx::query(
+            "SELECT revision, created_at FROM documents \
+             WHERE kind = ? AND parent = ? AND name = ?",
+        )
+        .bind(record.kind.storage_token())
+        .bind(&record.parent)
+        .bind(&record.name)
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(backend("reading a document"))?
+        .map(|row| {
+            Ok::<_, StorageError>((
+                column::<i64>(&row, kind, "revision")?,
+                column::<i64>(&row, kind, "created_at")?,
+            ))
+        })
+        .transpose()?;
+        check_expected(
+            kind,
+            &record.name,
+            expected,
+            stored.map(|(revision, _)| revision),
+        )?;
+        let now = (self.now)();
+        let written = match stored {
+            None => Written {
+                revision: 1,
+                created_at: now,
+                updated_at: now,
+            },
+            Some((revision, created_at)) => Written {
+                revision: revision + 1,
+                created_at,
+                updated_at: now,
+            },
+        };
+
+        sqlx::query(
+            "INSERT INTO documents (kind, parent, name, body, revision, created_at, updated_at) \
+             VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (kind, parent, name) DO UPDATE SET \
+             body = excluded.body, revision = excluded.revision, \
+             updated_at = excluded.updated_at",
+        )
+        .bind(record.kind.storage_token())
+        .bind(&record.parent)
+        .bind(&record.name)
+        .bind(body)
+        .bind(written.revision)
+        .bind(written.created_at)
+        .bind(written.updated_at)
+        .execute(&mut *tx)
+        .await
+        .map_err(backend("writing a document"))?;
+
+        tx.commit()
+            .await
+            .map_err(backend("committing a document"))?;
+        Ok(written)
+    }
+
+    async fn delete(
+        &self,
+        kind: DocumentKind,
+        parent: &str,
+        name: &str,
+        expected: Expected,
+        children: &[DocumentKind],
+    ) -> Result<(), StorageError> {
+        let mut tx = self
+            .pool
+            .begin_with("BEGIN IMMEDIATE")
+            .await
+            .map_err(backend("starting to delete a document"))?;
+        let stored = sqlx::query(
+            "SELECT revision FROM documents WHERE kind = ? AND parent = ? AND name = ?",
+        )
+        .bind(kind.storage_token())
+        .bind(parent)
+        .bind(name)
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(backend("reading a document"))?
+        .map(|row| column::<i64>(&row, kind.as_str(), "revision"))
+        .transpose()?;
+        check_expected(kind.as_str(), name, expected, stored)?;
+        // Children belong to a document that was there: `Expected::Any` of a missing one
+        // touches nothing.
+        if stored.is_none() {
+            return Ok(());
+        }
+
+        sqlx::query("DELETE FROM documents WHERE kind = ? AND parent = ? AND name = ?")
+            .bind(kind.storage_token())
+            .bind(parent)
+            .bind(name)
+            .execute(&mut *tx)
+            .await
+            .map_err(backend("deleting a document"))?;
+        for child in children {
+            sqlx::query("DELETE FROM documents WHERE kind = ? AND parent = ?")
+                .bind(child.storage_token())
+                .bind(name)
+                .execute(&mut *tx)
+                .await
+                .map_err(backend("deleting child documents"))?;
+        }
+        tx.commit()
+            .await
+            .map_err(backend("committing a document deletion"))?;
+        Ok(())
+    }
+}
+
+/// A row of `select_documents!`; `kind` is the one the query filtered on.
+fn document_from_row(kind: DocumentKind, row: &SqliteRow) -> Result<DocumentRecord, StorageError> {
+    let label = kind.as_str();
+    Ok(DocumentRecord {
+        kind,
+        parent: column(row, label, "parent")?,
+        name: column(row, label, "name")?,
+        body: json_column(row, label, "body")?,
+        revision: column(row, label, "revision")?,
+        created_at: column(row, label, "created_at")?,
+        updated_at: column(row, label, "updated_at")?,
+    })
+}
