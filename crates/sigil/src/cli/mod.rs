@@ -3,9 +3,12 @@
 
 mod client;
 mod decode;
+mod issuer;
 mod key;
+mod mint;
 mod operator;
 mod output;
+mod role;
 mod serve;
 
 use std::process::ExitCode;
@@ -62,6 +65,27 @@ pub enum Command {
         #[command(flatten)]
         client: ClientArgs,
     },
+    /// Manage JWT issuers.
+    Issuer {
+        #[command(subcommand)]
+        command: issuer::IssuerCommand,
+        #[command(flatten)]
+        client: ClientArgs,
+    },
+    /// Manage the roles of a JWT issuer.
+    Role {
+        #[command(subcommand)]
+        command: role::RoleCommand,
+        #[command(flatten)]
+        client: ClientArgs,
+    },
+    /// Mint a token of a role; prints the token.
+    Mint {
+        #[command(flatten)]
+        args: mint::MintArgs,
+        #[command(flatten)]
+        client: ClientArgs,
+    },
     /// Show a JWT's header and claims, offline and unverified.
     Decode(decode::DecodeArgs),
 }
@@ -93,6 +117,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Serve(args) => serve::run(args).await,
         Command::Operator { command, client } => operator::run(command, &client).await,
         Command::Key { command, client } => key::run(command, &client).await,
+        Command::Issuer { command, client } => issuer::run(command, &client).await,
+        Command::Role { command, client } => role::run(command, &client).await,
+        Command::Mint { args, client } => mint::run(args, &client).await,
         Command::Decode(args) => decode::run(&args),
     }
 }

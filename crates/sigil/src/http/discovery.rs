@@ -59,6 +59,7 @@ pub struct JwksDocument {
 }
 
 #[utoipa::path(get, path = "/jwt/{name}/.well-known/openid-configuration", tag = "discovery",
+    description = "Also served at `/jwt/{name}/.well-known/oauth-authorization-server` (RFC 8414).",
     params(("name" = String, Path)), responses((status = 200, body = DiscoveryDocument), (status = 404)))]
 async fn read_discovery(
     State(state): State<AppState>,

@@ -4,6 +4,8 @@
 pub mod admin;
 pub mod auth;
 pub mod body;
+pub mod config_resource;
+pub mod config_resource_docs;
 pub mod discovery;
 pub mod error;
 pub mod negotiate;

@@ -65,13 +65,14 @@ pub struct AllowedClaim {
 }
 
 /// A role's fields as parsed from a request or stored document.
-#[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize, utoipa::ToSchema)]
 pub struct RoleFields {
     /// `name`.
     pub name: Option<String>,
     /// `subject_template` (default `{{identity.id}}`).
     pub subject_template: Option<String>,
     /// `fixed_claims`.
+    #[schema(value_type = Option<Object>)]
     pub fixed_claims: Option<Map<String, Value>>,
     /// `allowed_claims`.
     pub allowed_claims: Option<Vec<AllowedClaim>>,

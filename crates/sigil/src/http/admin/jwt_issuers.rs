@@ -1,16 +1,16 @@
 //! `/v1/config/jwt-issuers` and `/v1/state/jwt-issuers`: named issuers, each with its signing
 //! key, `iss`, TTL bounds and distribution. Reads come from the in-memory issuer table.
 
-use axum::Router;
-use axum::extract::{Path, RawQuery, State};
-use axum::http::{HeaderMap, StatusCode};
-use axum::response::{IntoResponse, Response};
-use axum::routing::get;
-use serde::{Deserialize, Serialize};
+use std::sync::Arc;
 
-use super::super::body::{self, BodyRules};
-use super::super::payload::Payload;
-use super::super::resource::{self, Conventions, expected_for_put, if_match, to_value};
+use axum::Router;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use super::super::body::BodyRules;
+use super::super::config_resource::{self, ConfigResource};
+use super::super::config_resource_docs::ResourceDocs;
+use super::super::resource::to_value;
 use super::super::{ApiError, AppState};
 use crate::clock::rfc3339;
 use crate::duration::HumanDuration;
@@ -27,21 +27,6 @@ const CONFIG_FIELDS: &[&str] = &[
     "distribute",
 ];
 const COLLECTION: &str = "/v1/config/jwt-issuers";
-
-/// Routes of this surface.
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route(COLLECTION, get(list_jwt_issuers).post(create_jwt_issuer))
-        .route(
-            "/v1/config/jwt-issuers/{name}",
-            get(read_jwt_issuer)
-                .put(put_jwt_issuer)
-                .patch(patch_jwt_issuer)
-                .delete(delete_jwt_issuer),
-        )
-        .route("/v1/state/jwt-issuers", get(list_jwt_issuer_states))
-        .route("/v1/state/jwt-issuers/{name}", get(read_jwt_issuer_state))
-}
 
 /// A JWT issuer as written by the operator (`-` in keys reads as `_`).
 #[derive(Debug, Default, Deserialize, Serialize, utoipa::ToSchema)]
@@ -122,210 +107,116 @@ pub struct DistributionStatus {
     pub served_here: bool,
 }
 
-#[utoipa::path(get, path = "/v1/config/jwt-issuers", tag = "jwt-issuers",
-    responses((status = 200, body = [JwtIssuerConfig])))]
-async fn list_jwt_issuers(
-    State(state): State<AppState>,
-    RawQuery(query): RawQuery,
-    headers: HeaderMap,
-) -> Result<Response, ApiError> {
-    let conventions = Conventions::read(query.as_deref(), &headers)?;
-    let table = state.issuers.table();
-    let items = table
-        .sorted()
-        .into_iter()
-        .map(|issuer| to_value(&config_view(issuer)))
-        .collect::<Result<_, _>>()?;
-    Ok(conventions.list(COLLECTION, items, CONFIG_FIELDS))
-}
+/// The jwt-issuers resource.
+pub struct JwtIssuers;
 
-#[utoipa::path(post, path = "/v1/config/jwt-issuers", tag = "jwt-issuers", request_body = JwtIssuerBody,
-    responses((status = 201, body = JwtIssuerConfig), (status = 400), (status = 409)))]
-async fn create_jwt_issuer(
-    State(state): State<AppState>,
-    RawQuery(query): RawQuery,
-    headers: HeaderMap,
-    payload: Payload,
-) -> Result<Response, ApiError> {
-    let conventions = Conventions::read(query.as_deref(), &headers)?;
-    let fields = fields_from(&payload, None)?;
-    write(&state, &conventions, fields, Expected::Absent).await
-}
-
-#[utoipa::path(get, path = "/v1/config/jwt-issuers/{name}", tag = "jwt-issuers",
-    params(("name" = String, Path)), responses((status = 200, body = JwtIssuerConfig), (status = 404)))]
-async fn read_jwt_issuer(
-    State(state): State<AppState>,
-    Path(name): Path<String>,
-    RawQuery(query): RawQuery,
-    headers: HeaderMap,
-) -> Result<Response, ApiError> {
-    let conventions = Conventions::read(query.as_deref(), &headers)?;
-    let issuer = find(&state, &name)?;
-    let item = to_value(&config_view(&issuer))?;
-    Ok(conventions.item(StatusCode::OK, item, issuer.stamps.revision, CONFIG_FIELDS))
-}
-
-#[utoipa::path(put, path = "/v1/config/jwt-issuers/{name}", tag = "jwt-issuers",
-    params(("name" = String, Path)), request_body = JwtIssuerBody,
-    responses((status = 201), (status = 204), (status = 400), (status = 412)))]
-async fn put_jwt_issuer(
-    State(state): State<AppState>,
-    Path(name): Path<String>,
-    RawQuery(query): RawQuery,
-    headers: HeaderMap,
-    payload: Payload,
-) -> Result<Response, ApiError> {
-    let conventions = Conventions::read(query.as_deref(), &headers)?;
-    let expected = expected_for_put(if_match(&headers)?);
-    let fields = fields_from(&payload, Some(&name))?;
-    write(&state, &conventions, fields, expected).await
-}
-
-#[utoipa::path(patch, path = "/v1/config/jwt-issuers/{name}", tag = "jwt-issuers",
-    params(("name" = String, Path)), request_body = Object,
-    responses((status = 204), (status = 400), (status = 404), (status = 412)))]
-async fn patch_jwt_issuer(
-    State(state): State<AppState>,
-    Path(name): Path<String>,
-    RawQuery(query): RawQuery,
-    headers: HeaderMap,
-    payload: Payload,
-) -> Result<Response, ApiError> {
-    let conventions = Conventions::read(query.as_deref(), &headers)?;
-    let issuer = find(&state, &name)?;
-    let expected = Expected::Revision(if_match(&headers)?.unwrap_or(issuer.stamps.revision));
-    let mut body: JwtIssuerBody = resource::patched(&config_view(&issuer), &payload, &RULES)?;
-    body.name = Some(name);
-    write(&state, &conventions, into_fields(body), expected).await
-}
-
-#[utoipa::path(delete, path = "/v1/config/jwt-issuers/{name}", tag = "jwt-issuers",
-    params(("name" = String, Path)), responses((status = 204), (status = 404), (status = 412)))]
-async fn delete_jwt_issuer(
-    State(state): State<AppState>,
-    Path(name): Path<String>,
-    RawQuery(query): RawQuery,
-    headers: HeaderMap,
-) -> Result<Response, ApiError> {
-    let conventions = Conventions::read(query.as_deref(), &headers)?;
-    let expected = if_match(&headers)?.map_or(Expected::Present, Expected::Revision);
-    if conventions.query.validate {
-        let issuer = find(&state, &name)?;
-        if let Expected::Revision(r) = expected
-            && r != issuer.stamps.revision
-        {
-            return Err(ApiError::PreconditionFailed(format!(
-                "jwt issuer `{name}` changed: its ETag is \"{}\"",
-                issuer.stamps.revision
-            )));
-        }
-        return Ok(StatusCode::NO_CONTENT.into_response());
+impl ConfigResource for JwtIssuers {
+    type Fields = JwtIssuerBody;
+    type Item = LoadedIssuer;
+    const KIND: &'static str = "jwt issuer";
+    const CONFIG_FIELDS: &'static [&'static str] = CONFIG_FIELDS;
+    const RULES: BodyRules = BodyRules::NONE;
+    fn collection(_scope: &[String]) -> String {
+        COLLECTION.to_owned()
     }
-    state.issuers.delete_issuer(&name, expected).await?;
-    tracing::info!(issuer = %name, "jwt issuer deleted");
-    Ok(StatusCode::NO_CONTENT.into_response())
-}
 
-#[utoipa::path(get, path = "/v1/state/jwt-issuers", tag = "jwt-issuers",
-    responses((status = 200, body = [JwtIssuerState])))]
-async fn list_jwt_issuer_states(
-    State(state): State<AppState>,
-    RawQuery(query): RawQuery,
-    headers: HeaderMap,
-) -> Result<Response, ApiError> {
-    let conventions = Conventions::read(query.as_deref(), &headers)?;
-    let table = state.issuers.table();
-    let items = table
-        .sorted()
-        .into_iter()
-        .map(|issuer| to_value(&state_view(&state, issuer)))
-        .collect::<Result<_, _>>()?;
-    Ok(conventions.list("/v1/state/jwt-issuers", items, CONFIG_FIELDS))
-}
-
-#[utoipa::path(get, path = "/v1/state/jwt-issuers/{name}", tag = "jwt-issuers",
-    params(("name" = String, Path)), responses((status = 200, body = JwtIssuerState), (status = 404)))]
-async fn read_jwt_issuer_state(
-    State(state): State<AppState>,
-    Path(name): Path<String>,
-    RawQuery(query): RawQuery,
-    headers: HeaderMap,
-) -> Result<Response, ApiError> {
-    let conventions = Conventions::read(query.as_deref(), &headers)?;
-    let issuer = find(&state, &name)?;
-    let item = to_value(&state_view(&state, &issuer))?;
-    Ok(conventions.item(StatusCode::OK, item, issuer.stamps.revision, CONFIG_FIELDS))
-}
-
-const RULES: BodyRules = BodyRules::NONE;
-
-async fn write(
-    state: &AppState,
-    conventions: &Conventions,
-    fields: IssuerFields,
-    expected: Expected,
-) -> Result<Response, ApiError> {
-    if conventions.query.validate {
-        let spec = state.issuers.check_issuer(fields)?;
-        let existing = state.issuers.table().get(&spec.name).cloned();
-        match (existing, expected) {
-            (Some(_), Expected::Absent) => {
-                return Err(ApiError::Conflict {
-                    code: "already_exists",
-                    message: format!("jwt issuer `{}` already exists", spec.name),
-                });
-            }
-            (Some(current), Expected::Revision(r)) if r != current.stamps.revision => {
-                return Err(ApiError::PreconditionFailed(format!(
-                    "jwt issuer `{}` changed: its ETag is \"{}\"",
-                    spec.name, current.stamps.revision
-                )));
-            }
-            (Some(_), _) => return Ok(StatusCode::NO_CONTENT.into_response()),
-            (None, Expected::Revision(_) | Expected::Present) => {
-                return Err(ApiError::PreconditionFailed(format!(
-                    "jwt issuer `{}` does not exist",
-                    spec.name
-                )));
-            }
-            (None, _) => return Ok(conventions.would_create(&spec.to_fields())),
-        }
+    fn list(state: &AppState, _scope: &[String]) -> Result<Vec<Arc<LoadedIssuer>>, ApiError> {
+        Ok(state
+            .issuers
+            .table()
+            .sorted()
+            .into_iter()
+            .cloned()
+            .collect())
     }
-    let (issuer, created) = state.issuers.save_issuer(fields, expected).await?;
-    tracing::info!(issuer = %issuer.spec.name, created, "jwt issuer saved");
-    if created {
-        let location = format!("{COLLECTION}/{}", issuer.spec.name);
-        let item = to_value(&config_view(&issuer))?;
-        return Ok(conventions.created(&location, item, issuer.stamps.revision, CONFIG_FIELDS));
+
+    fn find(
+        state: &AppState,
+        _scope: &[String],
+        name: &str,
+    ) -> Result<Option<Arc<LoadedIssuer>>, ApiError> {
+        Ok(state.issuers.table().get(name).cloned())
     }
-    Ok(resource::updated(issuer.stamps.revision))
+
+    fn name(item: &LoadedIssuer) -> &str {
+        &item.spec.name
+    }
+
+    fn revision(item: &LoadedIssuer) -> i64 {
+        item.stamps.revision
+    }
+
+    fn config(item: &LoadedIssuer) -> Result<Value, ApiError> {
+        to_value(&config_view(item))
+    }
+
+    fn state(state: &AppState, _scope: &[String], item: &LoadedIssuer) -> Result<Value, ApiError> {
+        to_value(&state_view(state, item))
+    }
+
+    fn name_field(fields: &mut JwtIssuerBody) -> &mut Option<String> {
+        &mut fields.name
+    }
+
+    fn check(
+        state: &AppState,
+        _scope: &[String],
+        fields: JwtIssuerBody,
+        _existing: Option<&LoadedIssuer>,
+    ) -> Result<Value, ApiError> {
+        let spec = state.issuers.check_issuer(into_fields(fields))?;
+        to_value(&spec.to_fields())
+    }
+
+    async fn save(
+        state: &AppState,
+        _scope: &[String],
+        fields: JwtIssuerBody,
+        expected: Expected,
+    ) -> Result<(Arc<LoadedIssuer>, bool), ApiError> {
+        Ok(state
+            .issuers
+            .save_issuer(into_fields(fields), expected)
+            .await?)
+    }
+
+    async fn delete(
+        state: &AppState,
+        _scope: &[String],
+        name: &str,
+        expected: Expected,
+    ) -> Result<(), ApiError> {
+        Ok(state.issuers.delete_issuer(name, expected).await?)
+    }
 }
 
-fn fields_from(payload: &Payload, path_name: Option<&str>) -> Result<IssuerFields, ApiError> {
-    let (mut body, mut errors): (JwtIssuerBody, _) =
-        body::parse_body_partial(payload.content_type.as_deref(), &payload.bytes, &RULES)?;
-    if let Some(path) = path_name {
-        match body.name.as_deref() {
-            Some(given) if given != path => errors.push(crate::validation::FieldError::invalid(
-                "name",
-                format!("is {given:?} but the path names {path:?}"),
-            )),
-            _ => body.name = Some(path.to_owned()),
-        }
-    }
-    if !errors.is_empty() {
-        // Report the body's own errors together with the domain's, one per field.
-        let domain = crate::minting::IssuerSpec::from_fields(into_fields(body)).err();
-        for error in domain.into_iter().flatten() {
-            if !errors.iter().any(|e| e.name == error.name) {
-                errors.push(error);
-            }
-        }
-        return Err(ApiError::invalid(errors));
-    }
-    Ok(into_fields(body))
+/// Routes of this surface.
+pub fn router() -> Router<AppState> {
+    config_resource::routes::<JwtIssuers>(COLLECTION)
 }
+
+/// The OpenAPI description of this surface.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    let mut doc = ResourceDocs {
+        config_path: COLLECTION,
+        tag: "jwt-issuers",
+        body_schema: "JwtIssuerBody",
+        state_schema: "JwtIssuerState",
+    }
+    .openapi();
+    doc.merge(<Schemas as utoipa::OpenApi>::openapi());
+    doc
+}
+
+#[derive(utoipa::OpenApi)]
+#[openapi(components(schemas(
+    JwtIssuerBody,
+    JwtIssuerConfig,
+    JwtIssuerState,
+    DistributionStatus,
+    Distribute
+)))]
+struct Schemas;
 
 fn into_fields(body: JwtIssuerBody) -> IssuerFields {
     IssuerFields {
@@ -337,15 +228,6 @@ fn into_fields(body: JwtIssuerBody) -> IssuerFields {
         verbose_logging: body.verbose_logging,
         distribute: body.distribute,
     }
-}
-
-fn find(state: &AppState, name: &str) -> Result<std::sync::Arc<LoadedIssuer>, ApiError> {
-    state
-        .issuers
-        .table()
-        .get(name)
-        .cloned()
-        .ok_or_else(|| ApiError::NotFound(format!("jwt issuer `{name}` does not exist")))
 }
 
 fn config_view(issuer: &LoadedIssuer) -> JwtIssuerConfig {
@@ -392,26 +274,3 @@ fn state_view(state: &AppState, issuer: &LoadedIssuer) -> JwtIssuerState {
         updated_at: rfc3339(issuer.stamps.updated_at),
     }
 }
-
-/// The OpenAPI description of this surface.
-#[derive(utoipa::OpenApi)]
-#[openapi(
-    paths(
-        list_jwt_issuers,
-        create_jwt_issuer,
-        read_jwt_issuer,
-        put_jwt_issuer,
-        patch_jwt_issuer,
-        delete_jwt_issuer,
-        list_jwt_issuer_states,
-        read_jwt_issuer_state
-    ),
-    components(schemas(
-        JwtIssuerBody,
-        JwtIssuerConfig,
-        JwtIssuerState,
-        DistributionStatus,
-        Distribute
-    ))
-)]
-pub struct JwtIssuersApi;

@@ -1,67 +1,34 @@
 //! `/v1/config/jwt-issuers/{name}/roles` and their state: the token shapes of one issuer.
 
-use axum::Router;
-use axum::extract::{Path, RawQuery, State};
-use axum::http::{HeaderMap, StatusCode};
-use axum::response::{IntoResponse, Response};
-use axum::routing::get;
-use serde::Serialize;
+use std::sync::Arc;
 
-use super::super::body::{self, BodyRules};
-use super::super::payload::Payload;
-use super::super::resource::{self, Conventions, expected_for_put, if_match, to_value};
+use axum::Router;
+use serde::Serialize;
+use serde_json::Value;
+
+use super::super::body::BodyRules;
+use super::super::config_resource::{self, ConfigResource};
+use super::super::config_resource_docs::ResourceDocs;
+use super::super::resource::to_value;
 use super::super::{ApiError, AppState};
 use crate::clock::rfc3339;
-use crate::minting::{LoadedRole, RoleFields};
+use crate::minting::{LoadedIssuer, LoadedRole, RoleFields};
 use crate::storage::Expected;
-use crate::validation::FieldError;
 
-const CONFIG_FIELDS: &[&str] = &[
-    "subject_template",
-    "fixed_claims",
-    "allowed_claims",
-    "allowed_audiences",
-    "default_audiences",
-    "require_audience",
-    "required_claims",
-    "default_ttl",
-    "max_ttl",
-    "token_type",
-    "verbose_logging",
-];
-const RULES: BodyRules = BodyRules {
-    aliases: &[],
-    opaque: &["fixed_claims"],
-};
+const CONFIG_PATH: &str = "/v1/config/jwt-issuers/{name}/roles";
 
 /// Routes of this surface.
 pub fn router() -> Router<AppState> {
-    Router::new()
-        .route(
-            "/v1/config/jwt-issuers/{name}/roles",
-            get(list_roles).post(create_role),
-        )
-        .route(
-            "/v1/config/jwt-issuers/{name}/roles/{role}",
-            get(read_role)
-                .put(put_role)
-                .patch(patch_role)
-                .delete(delete_role),
-        )
-        .route("/v1/state/jwt-issuers/{name}/roles", get(list_role_states))
-        .route(
-            "/v1/state/jwt-issuers/{name}/roles/{role}",
-            get(read_role_state),
-        )
+    config_resource::routes::<Roles>(CONFIG_PATH)
 }
 
-/// A role's state: its configuration plus its issuer and times.
+/// A role's state: its configuration plus its issuer, mint path and times.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct RoleState {
     /// Configuration (defaults filled in).
     #[serde(flatten)]
     #[schema(value_type = Object)]
-    pub config: serde_json::Value,
+    pub config: Value,
     /// The issuer.
     pub jwt_issuer: String,
     /// The mint endpoint.
@@ -72,258 +39,146 @@ pub struct RoleState {
     pub updated_at: String,
 }
 
-#[utoipa::path(get, path = "/v1/config/jwt-issuers/{name}/roles", tag = "roles",
-    params(("name" = String, Path)), responses((status = 200, body = [Object])))]
-async fn list_roles(
-    State(state): State<AppState>,
-    Path(issuer): Path<String>,
-    RawQuery(query): RawQuery,
-    headers: HeaderMap,
-) -> Result<Response, ApiError> {
-    list(&state, &issuer, query, &headers, false)
-}
+/// The roles resource; its scope is the issuer's name.
+pub struct Roles;
 
-#[utoipa::path(get, path = "/v1/state/jwt-issuers/{name}/roles", tag = "roles",
-    params(("name" = String, Path)), responses((status = 200, body = [RoleState])))]
-async fn list_role_states(
-    State(state): State<AppState>,
-    Path(issuer): Path<String>,
-    RawQuery(query): RawQuery,
-    headers: HeaderMap,
-) -> Result<Response, ApiError> {
-    list(&state, &issuer, query, &headers, true)
-}
+impl ConfigResource for Roles {
+    type Fields = RoleFields;
+    type Item = LoadedRole;
+    const KIND: &'static str = "role";
+    const CONFIG_FIELDS: &'static [&'static str] = &[
+        "subject_template",
+        "fixed_claims",
+        "allowed_claims",
+        "allowed_audiences",
+        "default_audiences",
+        "require_audience",
+        "required_claims",
+        "default_ttl",
+        "max_ttl",
+        "token_type",
+        "verbose_logging",
+    ];
+    const RULES: BodyRules = BodyRules {
+        aliases: &[],
+        opaque: &["fixed_claims"],
+    };
 
-#[utoipa::path(post, path = "/v1/config/jwt-issuers/{name}/roles", tag = "roles",
-    params(("name" = String, Path)), request_body = Object,
-    responses((status = 201), (status = 400), (status = 404), (status = 409)))]
-async fn create_role(
-    State(state): State<AppState>,
-    Path(issuer): Path<String>,
-    RawQuery(query): RawQuery,
-    headers: HeaderMap,
-    payload: Payload,
-) -> Result<Response, ApiError> {
-    let conventions = Conventions::read(query.as_deref(), &headers)?;
-    let fields = fields_from(&payload, None)?;
-    write(&state, &conventions, &issuer, fields, Expected::Absent).await
-}
-
-#[utoipa::path(get, path = "/v1/config/jwt-issuers/{name}/roles/{role}", tag = "roles",
-    params(("name" = String, Path), ("role" = String, Path)), responses((status = 200), (status = 404)))]
-async fn read_role(
-    State(state): State<AppState>,
-    Path((issuer, role)): Path<(String, String)>,
-    RawQuery(query): RawQuery,
-    headers: HeaderMap,
-) -> Result<Response, ApiError> {
-    let conventions = Conventions::read(query.as_deref(), &headers)?;
-    let loaded = find(&state, &issuer, &role)?;
-    let item = to_value(&loaded.role.fields)?;
-    Ok(conventions.item(StatusCode::OK, item, loaded.stamps.revision, CONFIG_FIELDS))
-}
-
-#[utoipa::path(get, path = "/v1/state/jwt-issuers/{name}/roles/{role}", tag = "roles",
-    params(("name" = String, Path), ("role" = String, Path)), responses((status = 200, body = RoleState), (status = 404)))]
-async fn read_role_state(
-    State(state): State<AppState>,
-    Path((issuer, role)): Path<(String, String)>,
-    RawQuery(query): RawQuery,
-    headers: HeaderMap,
-) -> Result<Response, ApiError> {
-    let conventions = Conventions::read(query.as_deref(), &headers)?;
-    let loaded = find(&state, &issuer, &role)?;
-    let item = to_value(&state_view(&issuer, &loaded)?)?;
-    Ok(conventions.item(StatusCode::OK, item, loaded.stamps.revision, CONFIG_FIELDS))
-}
-
-#[utoipa::path(put, path = "/v1/config/jwt-issuers/{name}/roles/{role}", tag = "roles",
-    params(("name" = String, Path), ("role" = String, Path)), request_body = Object,
-    responses((status = 201), (status = 204), (status = 400), (status = 412)))]
-async fn put_role(
-    State(state): State<AppState>,
-    Path((issuer, role)): Path<(String, String)>,
-    RawQuery(query): RawQuery,
-    headers: HeaderMap,
-    payload: Payload,
-) -> Result<Response, ApiError> {
-    let conventions = Conventions::read(query.as_deref(), &headers)?;
-    let expected = expected_for_put(if_match(&headers)?);
-    let fields = fields_from(&payload, Some(&role))?;
-    write(&state, &conventions, &issuer, fields, expected).await
-}
-
-#[utoipa::path(patch, path = "/v1/config/jwt-issuers/{name}/roles/{role}", tag = "roles",
-    params(("name" = String, Path), ("role" = String, Path)), request_body = Object,
-    responses((status = 204), (status = 400), (status = 404), (status = 412)))]
-async fn patch_role(
-    State(state): State<AppState>,
-    Path((issuer, role)): Path<(String, String)>,
-    RawQuery(query): RawQuery,
-    headers: HeaderMap,
-    payload: Payload,
-) -> Result<Response, ApiError> {
-    let conventions = Conventions::read(query.as_deref(), &headers)?;
-    let loaded = find(&state, &issuer, &role)?;
-    let expected = Expected::Revision(if_match(&headers)?.unwrap_or(loaded.stamps.revision));
-    let mut fields: RoleFields = resource::patched(&loaded.role.fields, &payload, &RULES)?;
-    fields.name = Some(role);
-    write(&state, &conventions, &issuer, fields, expected).await
-}
-
-#[utoipa::path(delete, path = "/v1/config/jwt-issuers/{name}/roles/{role}", tag = "roles",
-    params(("name" = String, Path), ("role" = String, Path)), responses((status = 204), (status = 404), (status = 412)))]
-async fn delete_role(
-    State(state): State<AppState>,
-    Path((issuer, role)): Path<(String, String)>,
-    RawQuery(query): RawQuery,
-    headers: HeaderMap,
-) -> Result<Response, ApiError> {
-    let conventions = Conventions::read(query.as_deref(), &headers)?;
-    let expected = if_match(&headers)?.map_or(Expected::Present, Expected::Revision);
-    if conventions.query.validate {
-        let loaded = find(&state, &issuer, &role)?;
-        if let Expected::Revision(r) = expected
-            && r != loaded.stamps.revision
-        {
-            return Err(stale(&role, loaded.stamps.revision));
-        }
-        return Ok(StatusCode::NO_CONTENT.into_response());
+    fn collection(scope: &[String]) -> String {
+        format!("/v1/config/jwt-issuers/{}/roles", issuer_name(scope))
     }
-    state.issuers.delete_role(&issuer, &role, expected).await?;
-    tracing::info!(issuer = %issuer, role = %role, "role deleted");
-    Ok(StatusCode::NO_CONTENT.into_response())
-}
 
-fn list(
-    state: &AppState,
-    issuer: &str,
-    query: Option<String>,
-    headers: &HeaderMap,
-    with_state: bool,
-) -> Result<Response, ApiError> {
-    let conventions = Conventions::read(query.as_deref(), headers)?;
-    let table = state.issuers.table();
-    let loaded = table
-        .get(issuer)
-        .ok_or_else(|| ApiError::NotFound(format!("jwt issuer `{issuer}` does not exist")))?;
-    let items = loaded
-        .sorted_roles()
-        .into_iter()
-        .map(|role| {
-            if with_state {
-                to_value(&state_view(issuer, role)?)
-            } else {
-                to_value(&role.role.fields)
-            }
+    fn list(state: &AppState, scope: &[String]) -> Result<Vec<Arc<LoadedRole>>, ApiError> {
+        Ok(issuer(state, scope)?
+            .sorted_roles()
+            .into_iter()
+            .cloned()
+            .collect())
+    }
+
+    fn find(
+        state: &AppState,
+        scope: &[String],
+        name: &str,
+    ) -> Result<Option<Arc<LoadedRole>>, ApiError> {
+        Ok(issuer(state, scope)?.roles.get(name).cloned())
+    }
+
+    fn name(item: &LoadedRole) -> &str {
+        &item.role.name
+    }
+
+    fn revision(item: &LoadedRole) -> i64 {
+        item.stamps.revision
+    }
+
+    fn config(item: &LoadedRole) -> Result<Value, ApiError> {
+        to_value(&item.role.fields)
+    }
+
+    fn state(_state: &AppState, scope: &[String], item: &LoadedRole) -> Result<Value, ApiError> {
+        let issuer = issuer_name(scope);
+        to_value(&RoleState {
+            config: to_value(&item.role.fields)?,
+            jwt_issuer: issuer.to_owned(),
+            mint_path: format!("/v1/jwt-issuers/{issuer}/roles/{}/mint", item.role.name),
+            created_at: rfc3339(item.stamps.created_at),
+            updated_at: rfc3339(item.stamps.updated_at),
         })
-        .collect::<Result<_, _>>()?;
-    let prefix = if with_state { "state" } else { "config" };
-    let path = format!("/v1/{prefix}/jwt-issuers/{issuer}/roles");
-    Ok(conventions.list(&path, items, CONFIG_FIELDS))
-}
+    }
 
-async fn write(
-    state: &AppState,
-    conventions: &Conventions,
-    issuer: &str,
-    fields: RoleFields,
-    expected: Expected,
-) -> Result<Response, ApiError> {
-    if conventions.query.validate {
-        let role = state.issuers.check_role(issuer, fields)?;
-        let existing = state
+    fn name_field(fields: &mut RoleFields) -> &mut Option<String> {
+        &mut fields.name
+    }
+
+    fn check(
+        state: &AppState,
+        scope: &[String],
+        fields: RoleFields,
+        _existing: Option<&LoadedRole>,
+    ) -> Result<Value, ApiError> {
+        let role = state.issuers.check_role(issuer_name(scope), fields)?;
+        to_value(&role.fields)
+    }
+
+    async fn save(
+        state: &AppState,
+        scope: &[String],
+        fields: RoleFields,
+        expected: Expected,
+    ) -> Result<(Arc<LoadedRole>, bool), ApiError> {
+        Ok(state
             .issuers
-            .table()
-            .get(issuer)
-            .and_then(|i| i.roles.get(&role.name).cloned());
-        return match (existing, expected) {
-            (Some(_), Expected::Absent) => Err(ApiError::Conflict {
-                code: "already_exists",
-                message: format!("role `{}` already exists", role.name),
-            }),
-            (Some(current), Expected::Revision(r)) if r != current.stamps.revision => {
-                Err(stale(&role.name, current.stamps.revision))
-            }
-            (Some(_), _) => Ok(StatusCode::NO_CONTENT.into_response()),
-            (None, Expected::Revision(_) | Expected::Present) => Err(ApiError::PreconditionFailed(
-                format!("role `{}` does not exist", role.name),
-            )),
-            (None, _) => Ok(conventions.would_create(&role.fields)),
-        };
+            .save_role(issuer_name(scope), fields, expected)
+            .await?)
     }
-    let (loaded, created) = state.issuers.save_role(issuer, fields, expected).await?;
-    tracing::info!(issuer = %issuer, role = %loaded.role.name, created, "role saved");
-    if created {
-        let location = format!("/v1/config/jwt-issuers/{issuer}/roles/{}", loaded.role.name);
-        let item = to_value(&loaded.role.fields)?;
-        return Ok(conventions.created(&location, item, loaded.stamps.revision, CONFIG_FIELDS));
-    }
-    Ok(resource::updated(loaded.stamps.revision))
-}
 
-fn fields_from(payload: &Payload, path_name: Option<&str>) -> Result<RoleFields, ApiError> {
-    let (mut fields, mut errors): (RoleFields, Vec<FieldError>) =
-        body::parse_body_partial(payload.content_type.as_deref(), &payload.bytes, &RULES)?;
-    if let Some(path) = path_name {
-        match fields.name.as_deref() {
-            Some(given) if given != path => errors.push(FieldError::invalid(
-                "name",
-                format!("is {given:?} but the path names {path:?}"),
-            )),
-            _ => fields.name = Some(path.to_owned()),
-        }
-    }
-    if errors.is_empty() {
-        Ok(fields)
-    } else {
-        Err(ApiError::invalid(errors))
+    async fn delete(
+        state: &AppState,
+        scope: &[String],
+        name: &str,
+        expected: Expected,
+    ) -> Result<(), ApiError> {
+        Ok(state
+            .issuers
+            .delete_role(issuer_name(scope), name, expected)
+            .await?)
     }
 }
 
-fn find(
-    state: &AppState,
-    issuer: &str,
-    role: &str,
-) -> Result<std::sync::Arc<LoadedRole>, ApiError> {
-    let table = state.issuers.table();
-    let loaded = table
-        .get(issuer)
-        .ok_or_else(|| ApiError::NotFound(format!("jwt issuer `{issuer}` does not exist")))?;
-    loaded.roles.get(role).cloned().ok_or_else(|| {
-        ApiError::NotFound(format!(
-            "role `{role}` of jwt issuer `{issuer}` does not exist"
-        ))
-    })
+fn issuer_name(scope: &[String]) -> &str {
+    scope.first().map_or("", String::as_str)
 }
 
-fn state_view(issuer: &str, loaded: &LoadedRole) -> Result<RoleState, ApiError> {
-    Ok(RoleState {
-        config: to_value(&loaded.role.fields)?,
-        jwt_issuer: issuer.to_owned(),
-        mint_path: format!("/v1/jwt-issuers/{issuer}/roles/{}/mint", loaded.role.name),
-        created_at: rfc3339(loaded.stamps.created_at),
-        updated_at: rfc3339(loaded.stamps.updated_at),
-    })
-}
-
-fn stale(role: &str, actual: i64) -> ApiError {
-    ApiError::PreconditionFailed(format!("role `{role}` changed: its ETag is \"{actual}\""))
+fn issuer(state: &AppState, scope: &[String]) -> Result<Arc<LoadedIssuer>, ApiError> {
+    let name = issuer_name(scope);
+    state
+        .issuers
+        .table()
+        .get(name)
+        .cloned()
+        .ok_or_else(|| ApiError::NotFound(format!("jwt issuer `{name}` does not exist")))
 }
 
 /// The OpenAPI description of this surface.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    let mut doc = ResourceDocs {
+        config_path: CONFIG_PATH,
+        tag: "roles",
+        body_schema: "RoleFields",
+        state_schema: "RoleState",
+    }
+    .openapi();
+    doc.merge(<Schemas as utoipa::OpenApi>::openapi());
+    doc
+}
+
 #[derive(utoipa::OpenApi)]
-#[openapi(
-    paths(
-        list_roles,
-        list_role_states,
-        create_role,
-        read_role,
-        read_role_state,
-        put_role,
-        patch_role,
-        delete_role
-    ),
-    components(schemas(RoleState))
-)]
-pub struct RolesApi;
+#[openapi(components(schemas(
+    RoleState,
+    RoleFields,
+    crate::minting::AllowedClaim,
+    crate::minting::ClaimType,
+    crate::minting::TokenType
+)))]
+struct Schemas;

@@ -1,39 +1,36 @@
 //! `/v1/config/signing-keys`, `/v1/state/signing-keys` and the key actions (rotate, taint,
 //! revoke). Reads come from the in-memory keyring; writes go through `SigningKeys`.
 
+use std::sync::Arc;
+
 use axum::Router;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, StatusCode};
-use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::response::Response;
+use axum::routing::post;
 use serde::{Deserialize, Serialize};
+use serde_json::Value;
 use sigil_jose::Jwk;
 
-use super::super::body::{self, BodyRules};
+use super::super::body::BodyRules;
+use super::super::config_resource::{self, ConfigResource};
+use super::super::config_resource_docs::ResourceDocs;
 use super::super::payload::Payload;
 use super::super::resource::{self, Conventions, if_match, to_value};
 use super::super::{ApiError, AppState};
 use crate::clock::rfc3339;
 use crate::duration::HumanDuration;
-use crate::signing_keys::{KeySpec, KeyStatus, LoadedKey, Preview, VersionAction, lifecycle};
-use crate::validation::FieldError;
+use crate::signing_keys::{
+    KeyRefused, KeySpec, KeyStatus, LoadedKey, Preview, VersionAction, lifecycle,
+};
+use crate::storage::Expected;
 
 const CONFIG_FIELDS: &[&str] = &["type", "algorithm", "rotation_period"];
 const COLLECTION: &str = "/v1/config/signing-keys";
 
 /// Routes of this surface.
 pub fn router() -> Router<AppState> {
-    Router::new()
-        .route(COLLECTION, get(list_signing_keys).post(create_signing_key))
-        .route(
-            "/v1/config/signing-keys/{name}",
-            get(read_signing_key)
-                .put(put_signing_key)
-                .patch(patch_signing_key)
-                .delete(delete_signing_key),
-        )
-        .route("/v1/state/signing-keys", get(list_signing_key_states))
-        .route("/v1/state/signing-keys/{name}", get(read_signing_key_state))
+    config_resource::routes::<SigningKeys>(COLLECTION)
         .route("/v1/signing-keys/{name}/rotate", post(rotate_signing_key))
         .route(
             "/v1/signing-keys/{name}/versions/{version}/taint",
@@ -43,6 +40,132 @@ pub fn router() -> Router<AppState> {
             "/v1/signing-keys/{name}/versions/{version}/revoke",
             post(revoke_signing_key_version),
         )
+}
+
+/// The signing-keys resource.
+pub struct SigningKeys;
+
+impl ConfigResource for SigningKeys {
+    type Fields = SigningKeyBody;
+    type Item = LoadedKey;
+    const KIND: &'static str = "signing key";
+    const CONFIG_FIELDS: &'static [&'static str] = CONFIG_FIELDS;
+    const RULES: BodyRules = BodyRules::NONE;
+
+    fn collection(_scope: &[String]) -> String {
+        COLLECTION.to_owned()
+    }
+
+    fn list(state: &AppState, _scope: &[String]) -> Result<Vec<Arc<LoadedKey>>, ApiError> {
+        Ok(state.keys.keyring().iter().cloned().collect())
+    }
+
+    fn find(
+        state: &AppState,
+        _scope: &[String],
+        name: &str,
+    ) -> Result<Option<Arc<LoadedKey>>, ApiError> {
+        Ok(state.keys.keyring().get(name).cloned())
+    }
+
+    fn name(item: &LoadedKey) -> &str {
+        &item.spec.name
+    }
+
+    fn revision(item: &LoadedKey) -> i64 {
+        item.revision
+    }
+
+    fn config(item: &LoadedKey) -> Result<Value, ApiError> {
+        to_value(&config_view(item))
+    }
+
+    fn state(state: &AppState, _scope: &[String], item: &LoadedKey) -> Result<Value, ApiError> {
+        to_value(&state_view(state, item))
+    }
+
+    fn name_field(fields: &mut SigningKeyBody) -> &mut Option<String> {
+        &mut fields.name
+    }
+
+    fn check(
+        state: &AppState,
+        _scope: &[String],
+        fields: SigningKeyBody,
+        existing: Option<&LoadedKey>,
+    ) -> Result<Value, ApiError> {
+        let spec = spec_of(fields)?;
+        if let Some(existing) = existing {
+            state
+                .keys
+                .preview(&existing.spec.name, Preview::Update(&spec), None)?;
+        }
+        to_value(&config_of_spec(&spec))
+    }
+
+    async fn save(
+        state: &AppState,
+        _scope: &[String],
+        fields: SigningKeyBody,
+        expected: Expected,
+    ) -> Result<(Arc<LoadedKey>, bool), ApiError> {
+        let spec = spec_of(fields)?;
+        let exists = state.keys.keyring().get(&spec.name).is_some();
+        match (expected, exists) {
+            (Expected::Absent, _) | (Expected::Any, false) => {
+                Ok((state.keys.create(spec, None).await?, true))
+            }
+            (Expected::Revision(revision), true) => {
+                Ok((state.keys.update(spec, Some(revision)).await?, false))
+            }
+            (_, true) => Ok((state.keys.update(spec, None).await?, false)),
+            (_, false) => Err(ApiError::PreconditionFailed(format!(
+                "signing key `{}` does not exist",
+                spec.name
+            ))),
+        }
+    }
+
+    async fn delete(
+        state: &AppState,
+        _scope: &[String],
+        name: &str,
+        expected: Expected,
+    ) -> Result<(), ApiError> {
+        let if_match = match expected {
+            Expected::Revision(revision) => Some(revision),
+            _ => None,
+        };
+        Ok(state.keys.delete(name, if_match).await?)
+    }
+
+    fn check_delete(state: &AppState, key: &LoadedKey) -> Result<(), ApiError> {
+        if key.spec.internal {
+            return Err(KeyRefused::Internal(key.spec.name.clone()).into());
+        }
+        let users = state.keys.usage().users_of(&key.spec.name);
+        if !users.is_empty() {
+            return Err(KeyRefused::InUse {
+                name: key.spec.name.clone(),
+                users: users.into_iter().map(|u| u.description).collect(),
+            }
+            .into());
+        }
+        Ok(())
+    }
+
+    /// A patch naming a new type is judged on the type: the stored algorithm belongs to the
+    /// old one and would only produce a misleading `algorithm` error.
+    fn patch_base(item: &LoadedKey, patch: &Value) -> Result<Value, ApiError> {
+        let mut base = to_value(&config_view(item))?;
+        if patch.get("type").is_some()
+            && patch.get("algorithm").is_none()
+            && let Some(fields) = base.as_object_mut()
+        {
+            fields.remove("algorithm");
+        }
+        Ok(base)
+    }
 }
 
 /// A signing key as written by the operator.
@@ -124,166 +247,6 @@ struct RotateBody {
     prepublish: Option<HumanDuration>,
 }
 
-#[utoipa::path(get, path = "/v1/config/signing-keys", tag = "signing-keys",
-    responses((status = 200, body = [SigningKeyConfig])))]
-async fn list_signing_keys(
-    State(state): State<AppState>,
-    RawQuery(query): RawQuery,
-    headers: HeaderMap,
-) -> Result<Response, ApiError> {
-    let conventions = Conventions::read(query.as_deref(), &headers)?;
-    let items = state
-        .keys
-        .keyring()
-        .iter()
-        .map(|key| to_value(&config_view(key)))
-        .collect::<Result<_, _>>()?;
-    Ok(conventions.list(COLLECTION, items, CONFIG_FIELDS))
-}
-
-#[utoipa::path(post, path = "/v1/config/signing-keys", tag = "signing-keys",
-    request_body = SigningKeyBody,
-    responses((status = 201, body = SigningKeyConfig), (status = 400, body = super::super::error::ErrorBody),
-        (status = 409, body = super::super::error::ErrorBody)))]
-async fn create_signing_key(
-    State(state): State<AppState>,
-    RawQuery(query): RawQuery,
-    headers: HeaderMap,
-    payload: Payload,
-) -> Result<Response, ApiError> {
-    let conventions = Conventions::read(query.as_deref(), &headers)?;
-    let spec = spec_from(&payload, None)?;
-    if state.keys.keyring().get(&spec.name).is_some() {
-        return Err(ApiError::Conflict {
-            code: "already_exists",
-            message: format!("signing key `{}` already exists", spec.name),
-        });
-    }
-    if conventions.query.validate {
-        return Ok(conventions.would_create(&config_of_spec(&spec)));
-    }
-    let key = state.keys.create(spec, None).await?;
-    tracing::info!(key = %key.spec.name, kind = key.spec.key_type.as_str(), "signing key created");
-    created(&conventions, &key)
-}
-
-#[utoipa::path(get, path = "/v1/config/signing-keys/{name}", tag = "signing-keys",
-    params(("name" = String, Path)), responses((status = 200, body = SigningKeyConfig), (status = 404)))]
-async fn read_signing_key(
-    State(state): State<AppState>,
-    Path(name): Path<String>,
-    RawQuery(query): RawQuery,
-    headers: HeaderMap,
-) -> Result<Response, ApiError> {
-    let conventions = Conventions::read(query.as_deref(), &headers)?;
-    let key = find(&state, &name)?;
-    Ok(conventions.item(
-        StatusCode::OK,
-        to_value(&config_view(&key))?,
-        key.revision,
-        CONFIG_FIELDS,
-    ))
-}
-
-#[utoipa::path(put, path = "/v1/config/signing-keys/{name}", tag = "signing-keys",
-    params(("name" = String, Path)), request_body = SigningKeyBody,
-    responses((status = 201), (status = 204), (status = 400), (status = 412)))]
-async fn put_signing_key(
-    State(state): State<AppState>,
-    Path(name): Path<String>,
-    RawQuery(query): RawQuery,
-    headers: HeaderMap,
-    payload: Payload,
-) -> Result<Response, ApiError> {
-    let conventions = Conventions::read(query.as_deref(), &headers)?;
-    let expected = if_match(&headers)?;
-    let spec = spec_from(&payload, Some(&name))?;
-    replace_or_create(&state, &conventions, spec, expected).await
-}
-
-#[utoipa::path(patch, path = "/v1/config/signing-keys/{name}", tag = "signing-keys",
-    params(("name" = String, Path)), request_body = Object,
-    responses((status = 204), (status = 400), (status = 404), (status = 412)))]
-async fn patch_signing_key(
-    State(state): State<AppState>,
-    Path(name): Path<String>,
-    RawQuery(query): RawQuery,
-    headers: HeaderMap,
-    payload: Payload,
-) -> Result<Response, ApiError> {
-    let conventions = Conventions::read(query.as_deref(), &headers)?;
-    let expected = if_match(&headers)?;
-    let key = find(&state, &name)?;
-    let mut current = to_value(&config_view(&key))?;
-    let patch = body::parse_value(payload.content_type.as_deref(), &payload.bytes)?;
-    // A patch naming a new type is judged on the type: the stored algorithm belongs to the
-    // old one and would only produce a misleading `algorithm` error.
-    if patch.get("type").is_some()
-        && patch.get("algorithm").is_none()
-        && let Some(fields) = current.as_object_mut()
-    {
-        fields.remove("algorithm");
-    }
-    let merged: SigningKeyBody = resource::patched(&current, &payload, &BodyRules::NONE)?;
-    let spec = spec_of(merged, Some(&name), Vec::new())?;
-    replace_or_create(&state, &conventions, spec, expected.or(Some(key.revision))).await
-}
-
-#[utoipa::path(delete, path = "/v1/config/signing-keys/{name}", tag = "signing-keys",
-    params(("name" = String, Path)), responses((status = 204), (status = 404), (status = 409), (status = 412)))]
-async fn delete_signing_key(
-    State(state): State<AppState>,
-    Path(name): Path<String>,
-    RawQuery(query): RawQuery,
-    headers: HeaderMap,
-) -> Result<Response, ApiError> {
-    let conventions = Conventions::read(query.as_deref(), &headers)?;
-    let expected = if_match(&headers)?;
-    if conventions.query.validate {
-        let key = find(&state, &name)?;
-        check_deletable(&state, &key, expected)?;
-        return Ok(StatusCode::NO_CONTENT.into_response());
-    }
-    state.keys.delete(&name, expected).await?;
-    tracing::info!(key = %name, "signing key deleted");
-    Ok(StatusCode::NO_CONTENT.into_response())
-}
-
-#[utoipa::path(get, path = "/v1/state/signing-keys", tag = "signing-keys",
-    responses((status = 200, body = [SigningKeyState])))]
-async fn list_signing_key_states(
-    State(state): State<AppState>,
-    RawQuery(query): RawQuery,
-    headers: HeaderMap,
-) -> Result<Response, ApiError> {
-    let conventions = Conventions::read(query.as_deref(), &headers)?;
-    let items = state
-        .keys
-        .keyring()
-        .iter()
-        .map(|key| to_value(&state_view(&state, key)))
-        .collect::<Result<_, _>>()?;
-    Ok(conventions.list("/v1/state/signing-keys", items, CONFIG_FIELDS))
-}
-
-#[utoipa::path(get, path = "/v1/state/signing-keys/{name}", tag = "signing-keys",
-    params(("name" = String, Path)), responses((status = 200, body = SigningKeyState), (status = 404)))]
-async fn read_signing_key_state(
-    State(state): State<AppState>,
-    Path(name): Path<String>,
-    RawQuery(query): RawQuery,
-    headers: HeaderMap,
-) -> Result<Response, ApiError> {
-    let conventions = Conventions::read(query.as_deref(), &headers)?;
-    let key = find(&state, &name)?;
-    Ok(conventions.item(
-        StatusCode::OK,
-        to_value(&state_view(&state, &key))?,
-        key.revision,
-        CONFIG_FIELDS,
-    ))
-}
-
 #[utoipa::path(post, path = "/v1/signing-keys/{name}/rotate", tag = "signing-keys",
     params(("name" = String, Path)), request_body(content = Object, description = "`{prepublish?: duration}`"),
     responses((status = 200, body = SigningKeyState)))]
@@ -296,15 +259,7 @@ async fn rotate_signing_key(
 ) -> Result<Response, ApiError> {
     let conventions = Conventions::read(query.as_deref(), &headers)?;
     let expected = if_match(&headers)?;
-    let request: RotateBody = if payload.is_empty() {
-        RotateBody::default()
-    } else {
-        body::parse_body(
-            payload.content_type.as_deref(),
-            &payload.bytes,
-            &BodyRules::NONE,
-        )?
-    };
+    let request: RotateBody = resource::optional_body(&payload, &BodyRules::NONE)?;
     let key = if conventions.query.validate {
         state.keys.preview(&name, Preview::Rotate, expected)?
     } else {
@@ -367,127 +322,14 @@ async fn change_version(
     state_response(&state, &conventions, &key)
 }
 
-async fn replace_or_create(
-    state: &AppState,
-    conventions: &Conventions,
-    spec: KeySpec,
-    expected: Option<i64>,
-) -> Result<Response, ApiError> {
-    let existing = state.keys.keyring().get(&spec.name).cloned();
-    match (existing, conventions.query.validate) {
-        (None, true) => Ok(conventions.would_create(&config_of_spec(&spec))),
-        (None, false) => {
-            if expected.is_some() {
-                return Err(ApiError::PreconditionFailed(format!(
-                    "signing key `{}` does not exist",
-                    spec.name
-                )));
-            }
-            let key = state.keys.create(spec, None).await?;
-            created(conventions, &key)
-        }
-        (Some(_), true) => {
-            state
-                .keys
-                .preview(&spec.name, Preview::Update(&spec), expected)?;
-            Ok(StatusCode::NO_CONTENT.into_response())
-        }
-        (Some(_), false) => {
-            let key = state.keys.update(spec, expected).await?;
-            Ok(resource::updated(key.revision))
-        }
-    }
-}
-
-fn check_deletable(
-    state: &AppState,
-    key: &LoadedKey,
-    expected: Option<i64>,
-) -> Result<(), ApiError> {
-    use crate::signing_keys::KeyRefused;
-    if key.spec.internal {
-        return Err(KeyRefused::Internal(key.spec.name.clone()).into());
-    }
-    if let Some(expected) = expected
-        && expected != key.revision
-    {
-        return Err(KeyRefused::Stale {
-            name: key.spec.name.clone(),
-            actual: key.revision,
-        }
-        .into());
-    }
-    let users = state.keys.usage().users_of(&key.spec.name);
-    if !users.is_empty() {
-        return Err(KeyRefused::InUse {
-            name: key.spec.name.clone(),
-            users: users.into_iter().map(|u| u.description).collect(),
-        }
-        .into());
-    }
-    Ok(())
-}
-
-fn spec_from(payload: &Payload, path_name: Option<&str>) -> Result<KeySpec, ApiError> {
-    let (body, errors) = body::parse_body_partial(
-        payload.content_type.as_deref(),
-        &payload.bytes,
-        &BodyRules::NONE,
-    )?;
-    spec_of(body, path_name, errors)
-}
-
-/// Validates a parsed body; `earlier` holds the body's own field errors, reported together
-/// with the domain's (one error per field).
-fn spec_of(
-    body: SigningKeyBody,
-    path_name: Option<&str>,
-    mut earlier: Vec<FieldError>,
-) -> Result<KeySpec, ApiError> {
-    let name = match (path_name, body.name.as_deref()) {
-        (Some(path), Some(given)) if path != given => {
-            earlier.push(FieldError::invalid(
-                "name",
-                format!("is {given:?} but the path names {path:?}"),
-            ));
-            Some(path)
-        }
-        (Some(path), _) => Some(path),
-        (None, given) => given,
-    };
-    let checked = KeySpec::from_fields(
-        name,
+fn spec_of(body: SigningKeyBody) -> Result<KeySpec, ApiError> {
+    KeySpec::from_fields(
+        body.name.as_deref(),
         body.key_type.as_deref(),
         body.algorithm.as_deref(),
         body.rotation_period,
-    );
-    match checked {
-        Ok(spec) if earlier.is_empty() => Ok(spec),
-        Ok(_) => Err(ApiError::invalid(earlier)),
-        Err(more) => {
-            for error in more {
-                if !earlier.iter().any(|e| e.name == error.name) {
-                    earlier.push(error);
-                }
-            }
-            Err(ApiError::invalid(earlier))
-        }
-    }
-}
-
-fn find(state: &AppState, name: &str) -> Result<std::sync::Arc<LoadedKey>, ApiError> {
-    state
-        .keys
-        .keyring()
-        .get(name)
-        .cloned()
-        .ok_or_else(|| ApiError::NotFound(format!("signing key `{name}` does not exist")))
-}
-
-fn created(conventions: &Conventions, key: &LoadedKey) -> Result<Response, ApiError> {
-    let location = format!("{COLLECTION}/{}", key.spec.name);
-    let item = to_value(&config_view(key))?;
-    Ok(conventions.created(&location, item, key.revision, CONFIG_FIELDS))
+    )
+    .map_err(ApiError::invalid)
 }
 
 fn state_response(
@@ -544,21 +386,25 @@ fn state_view(state: &AppState, key: &LoadedKey) -> SigningKeyState {
 }
 
 /// The OpenAPI description of this surface.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    let mut doc = ResourceDocs {
+        config_path: COLLECTION,
+        tag: "signing-keys",
+        body_schema: "SigningKeyBody",
+        state_schema: "SigningKeyState",
+    }
+    .openapi();
+    doc.merge(<ActionsApi as utoipa::OpenApi>::openapi());
+    doc
+}
+
 #[derive(utoipa::OpenApi)]
 #[openapi(
     paths(
-        list_signing_keys,
-        create_signing_key,
-        read_signing_key,
-        put_signing_key,
-        patch_signing_key,
-        delete_signing_key,
-        list_signing_key_states,
-        read_signing_key_state,
         rotate_signing_key,
         taint_signing_key_version,
         revoke_signing_key_version
     ),
     components(schemas(SigningKeyBody, SigningKeyConfig, SigningKeyState, VersionState))
 )]
-pub struct SigningKeysApi;
+struct ActionsApi;
