@@ -2,29 +2,17 @@
 
 PyJWT verifies the root token against the published JWK of `sigil-internal`, loads the JWK of
 every key type Sigil creates, and the `kid` of each is checked against an RFC 7638 thumbprint
-computed here with hashlib. Run from the repository root after `cargo build`:
-
-    SIGIL_BIN=target/debug/sigil /tmp/venv/bin/pytest tests/interop
+computed here with hashlib. The `sigil` fixture lives in `conftest.py`.
 """
 
 import base64
 import hashlib
 import json
-import os
-import queue
-import subprocess
-import tempfile
-import threading
-from pathlib import Path
 
 import jwt
 import pytest
 import requests
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-SIGIL_BIN = os.environ.get("SIGIL_BIN", str(REPO_ROOT / "target" / "debug" / "sigil"))
-STARTUP_SECONDS = 60
-SHUTDOWN_SECONDS = 10
 HTTP_SECONDS = 60
 INTERNAL_KEY = "sigil-internal"
 
@@ -42,75 +30,6 @@ KEY_TYPES = [
 
 # RFC 7638 §3.2: the required members of each key type, in lexicographic order.
 THUMBPRINT_MEMBERS = {"EC": ("crv", "kty", "x", "y"), "RSA": ("e", "kty", "n"), "OKP": ("crv", "kty", "x")}
-
-
-class Sigil:
-    """A running dev server: its address, what it printed, and an authenticated session."""
-
-    def __init__(self, addr, unseal_key, root_token):
-        self.addr = addr
-        self.unseal_key = unseal_key
-        self.root_token = root_token
-        self.http = requests.Session()
-        self.http.headers["Authorization"] = f"Bearer {root_token}"
-
-    def url(self, path):
-        return f"{self.addr}{path}"
-
-    def get(self, path, **kwargs):
-        return self.http.get(self.url(path), timeout=HTTP_SECONDS, **kwargs)
-
-    def post(self, path, **kwargs):
-        return self.http.post(self.url(path), timeout=HTTP_SECONDS, **kwargs)
-
-
-def clean_environment():
-    return {name: value for name, value in os.environ.items() if not name.startswith("SIGIL_")}
-
-
-def read_lines(stream, lines):
-    for line in stream:
-        lines.put(line.rstrip("\n"))
-
-
-@pytest.fixture(scope="module")
-def sigil():
-    """Starts `sigil serve --dev`, reads its three lines, and stops it with SIGTERM."""
-    with tempfile.TemporaryFile(mode="w+") as stderr:
-        process = subprocess.Popen(
-            [SIGIL_BIN, "serve", "--dev", "--listen", "127.0.0.1:0"],
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=stderr,
-            text=True,
-            env=clean_environment(),
-        )
-        try:
-            lines = queue.Queue()
-            threading.Thread(target=read_lines, args=(process.stdout, lines), daemon=True).start()
-
-            def next_line():
-                try:
-                    return lines.get(timeout=STARTUP_SECONDS)
-                except queue.Empty:
-                    stderr.seek(0)
-                    pytest.fail(f"sigil printed nothing within {STARTUP_SECONDS}s:\n{stderr.read()}")
-
-            listening, unseal, root = next_line(), next_line(), next_line()
-            assert listening.startswith("Listening on http://127.0.0.1:"), listening
-            assert unseal.startswith("Unseal Key: "), unseal
-            assert root.startswith("Root Token: "), root
-            yield Sigil(
-                listening.removeprefix("Listening on "),
-                unseal.removeprefix("Unseal Key: "),
-                root.removeprefix("Root Token: "),
-            )
-            process.terminate()
-            assert process.wait(timeout=SHUTDOWN_SECONDS) == 0
-        finally:
-            if process.poll() is None:
-                process.kill()
-                process.wait(timeout=SHUTDOWN_SECONDS)
 
 
 def b64url(data):

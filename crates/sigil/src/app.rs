@@ -16,7 +16,10 @@ use crate::seal::{Seal, SealRefused, SealStatus, Share, UnsealStep};
 use crate::signing_keys::{KeySpec, KeyUsage, KeyUser, SigningKeys};
 use crate::storage::sqlite::SqliteStore;
 use crate::storage::{StorageError, Store};
-use crate::trust::{INTERNAL_ISSUER, INTERNAL_KEY, InternalIssuer, MintedToken};
+use crate::trust::fetch::{FetchLimits, HttpFetcher};
+use crate::trust::{
+    INTERNAL_ISSUER, INTERNAL_KEY, InternalIssuer, MintedToken, TrustSetup, TrustedIssuers,
+};
 
 /// Everything a request needs, built once.
 pub struct App {
@@ -34,6 +37,8 @@ pub struct App {
     pub issuers: JwtIssuers,
     /// The internal trusted issuer.
     pub internal: InternalIssuer,
+    /// Trusted issuers and the verification every caller shares.
+    pub trust: Arc<TrustedIssuers>,
 }
 
 /// What init answers, once.
@@ -65,7 +70,7 @@ impl App {
         clock: Arc<dyn Clock>,
         store: Arc<dyn Store>,
     ) -> Result<Arc<App>, StorageError> {
-        let usage = Arc::new(KeyUsage::new());
+        let usage = Arc::new(KeyUsage::new(clock.clone()));
         usage.set(
             &format!("internal:{INTERNAL_ISSUER}"),
             INTERNAL_KEY,
@@ -95,7 +100,28 @@ impl App {
                 reason: other.to_string(),
             },
         })?;
+        let fetcher = HttpFetcher::new(FetchLimits::default())
+            .map_err(|e| StorageError::Backend(format!("cannot build the HTTP client: {e}")))?;
+        let trust = Arc::new(TrustedIssuers::new(TrustSetup {
+            store: store.clone(),
+            keys: keys.clone(),
+            fetcher: Arc::new(fetcher),
+            clock: clock.clone(),
+            allow_private_networks: config.allow_private_networks,
+            max_token_bytes: config.max_token_bytes,
+        }));
+        trust
+            .load(config.static_trusted_issuers.clone())
+            .await
+            .map_err(|e| match e {
+                crate::trust::TrustRefused::Storage(s) => s,
+                other => StorageError::Corrupt {
+                    kind: "trusted issuer",
+                    reason: other.to_string(),
+                },
+            })?;
         Ok(Arc::new(App {
+            trust,
             issuers,
             internal: InternalIssuer::new(config.max_token_bytes),
             seal: Seal::new(store.clone()),

@@ -56,6 +56,10 @@ pub struct ServeArgs {
     /// [default: default].
     #[arg(long, env = "SIGIL_SITE")]
     pub site: Option<String>,
+    /// Allow key sources (JWKS, discovery) on private, loopback and link-local addresses.
+    /// Dangerous outside tests: it lets issuer URLs reach internal services.
+    #[arg(long, env = "SIGIL_ALLOW_PRIVATE_NETWORKS")]
+    pub allow_private_networks: bool,
 }
 
 /// How log lines are written.
@@ -103,6 +107,10 @@ pub struct Config {
     pub log_filter: String,
     /// This node's site.
     pub site: String,
+    /// Key sources on private networks are allowed.
+    pub allow_private_networks: bool,
+    /// Trusted issuers declared in the configuration file (`static: true`).
+    pub static_trusted_issuers: Vec<crate::trust::TrustedIssuerFields>,
     /// Whether this is a `--dev` server.
     pub dev: bool,
     /// Whether `public_url` was derived from `listen` (and follows the bound port).
@@ -125,6 +133,9 @@ struct FileConfig {
     log_format: Option<LogFormat>,
     log_filter: Option<String>,
     site: Option<String>,
+    allow_private_networks: Option<bool>,
+    #[serde(default)]
+    trusted_issuers: Vec<crate::trust::TrustedIssuerFields>,
 }
 
 /// Why the configuration cannot be used.
@@ -203,6 +214,9 @@ impl Config {
         }
         Ok(Config {
             site,
+            allow_private_networks: args.allow_private_networks
+                || file.allow_private_networks.unwrap_or(false),
+            static_trusted_issuers: file.trusted_issuers,
             listen,
             data_dir,
             public_url,

@@ -68,6 +68,28 @@ impl Client {
         self.send(request).await
     }
 
+    /// Sends a request and answers the status with the JSON body, whatever the status (for
+    /// answers such as `explain` that carry a body on 401).
+    pub async fn call_any(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<&Value>,
+    ) -> anyhow::Result<(StatusCode, Value)> {
+        let mut request = self.request(method, path);
+        if let Some(body) = body {
+            request = request.json(body);
+        }
+        let response = request
+            .send()
+            .await
+            .with_context(|| format!("cannot reach Sigil at {}", self.addr))?;
+        let status = response.status();
+        let text = response.text().await.context("cannot read the response")?;
+        let value = serde_json::from_str(&text).unwrap_or(Value::String(text));
+        Ok((status, value))
+    }
+
     fn request(&self, method: Method, path: &str) -> reqwest::RequestBuilder {
         let url = format!("{}{path}", self.addr);
         let request = self.http.request(method, &url);

@@ -10,6 +10,8 @@ mod operator;
 mod output;
 mod role;
 mod serve;
+mod trust;
+mod verify;
 
 use std::process::ExitCode;
 
@@ -86,6 +88,27 @@ pub enum Command {
         #[command(flatten)]
         client: ClientArgs,
     },
+    /// Manage trusted external issuers.
+    Trust {
+        #[command(subcommand)]
+        command: trust::TrustCommand,
+        #[command(flatten)]
+        client: ClientArgs,
+    },
+    /// Verify a token from a trusted issuer.
+    Verify {
+        #[command(flatten)]
+        args: verify::VerifyArgs,
+        #[command(flatten)]
+        client: ClientArgs,
+    },
+    /// Verify a token and show every check.
+    Explain {
+        #[command(flatten)]
+        args: verify::VerifyArgs,
+        #[command(flatten)]
+        client: ClientArgs,
+    },
     /// Show a JWT's header and claims, offline and unverified.
     Decode(decode::DecodeArgs),
 }
@@ -120,6 +143,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Issuer { command, client } => issuer::run(command, &client).await,
         Command::Role { command, client } => role::run(command, &client).await,
         Command::Mint { args, client } => mint::run(args, &client).await,
+        Command::Trust { command, client } => trust::run(command, &client).await,
+        Command::Verify { args, client } => verify::run(args, &client, false).await,
+        Command::Explain { args, client } => verify::run(args, &client, true).await,
         Command::Decode(args) => decode::run(&args),
     }
 }

@@ -10,7 +10,7 @@ use sigil_policy::Operation;
 
 use super::{ApiError, AppState};
 use crate::identity::Identity;
-use crate::trust::AuthRefused;
+use crate::trust::{AuthRefused, Trace};
 
 /// The authenticated caller of a request, and what the request does.
 #[derive(Clone, Debug)]
@@ -35,9 +35,9 @@ pub async fn authenticate(
         Ok(token) => token,
         Err(refused) => return ApiError::from(refused).into_response(),
     };
-    let keyring = state.keys.keyring();
-    let identity = match state.internal.verify(&keyring, token, state.clock.now()) {
-        Ok(identity) => identity,
+    let mut trace = Trace::default();
+    let identity = match state.trust.verify(token, None, &mut trace).await {
+        Ok(verified) => state.trust.identity(&verified),
         Err(refused) => {
             tracing::info!(reason = %refused, "token refused");
             return ApiError::from(refused).into_response();

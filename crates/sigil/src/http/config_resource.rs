@@ -64,6 +64,21 @@ pub trait ConfigResource: Send + Sync + 'static {
         fields: Self::Fields,
         existing: Option<&Self::Item>,
     ) -> Result<Value, ApiError>;
+    /// What `validate=true` answers for a would-be create; by default `check`. Resources whose
+    /// saves reach the network (trusted issuers fetch their keys) override it to do so.
+    fn preview(
+        state: &AppState,
+        scope: &[String],
+        fields: Self::Fields,
+        existing: Option<&Self::Item>,
+    ) -> impl Future<Output = Result<Value, ApiError>> + Send {
+        let checked = Self::check(state, scope, fields, existing);
+        async move { checked }
+    }
+    /// Notes about a request the write accepted but partly ignored (read-only fields).
+    fn notes(_fields: &Self::Fields) -> Vec<String> {
+        Vec::new()
+    }
     /// Saves when `expected` holds; answers the item and whether it was created.
     fn save(
         state: &AppState,
@@ -291,20 +306,35 @@ async fn write<R: ConfigResource>(
                 R::KIND
             )));
         }
-        let would_be = R::check(state, scope, fields, existing.as_deref())?;
-        return Ok(match existing {
+        let notes = R::notes(&fields);
+        let would_be = R::preview(state, scope, fields, existing.as_deref()).await?;
+        let response = match existing {
             Some(_) => StatusCode::NO_CONTENT.into_response(),
             None => conventions.would_create(&would_be),
-        });
+        };
+        return Ok(with_notes(response, &notes));
     }
+    let notes = R::notes(&fields);
     let (item, created) = R::save(state, scope, fields, expected).await?;
     tracing::info!(kind = R::KIND, name = R::name(&item), created, "saved");
-    if created {
+    let response = if created {
         let location = format!("{}/{}", R::collection(scope), R::name(&item));
         let view = R::config(&item)?;
-        return Ok(conventions.created(&location, view, R::revision(&item), R::CONFIG_FIELDS));
+        conventions.created(&location, view, R::revision(&item), R::CONFIG_FIELDS)
+    } else {
+        resource::updated(R::revision(&item))
+    };
+    Ok(with_notes(response, &notes))
+}
+
+/// Carries notes (fields accepted but ignored) in `Sigil-Note` headers.
+fn with_notes(mut response: Response, notes: &[String]) -> Response {
+    for note in notes {
+        if let Ok(value) = axum::http::HeaderValue::from_str(note) {
+            response.headers_mut().append("sigil-note", value);
+        }
     }
-    Ok(resource::updated(R::revision(&item)))
+    response
 }
 
 /// Parses a body, reporting the body's own field errors together with the domain's (one error

@@ -30,8 +30,9 @@ pub enum ApiError {
     BadRequest { code: &'static str, message: String },
     /// 415.
     UnsupportedMediaType(String),
-    /// 401 with `WWW-Authenticate: Bearer`.
-    Unauthenticated(AuthRefused),
+    /// 401 with `WWW-Authenticate: Bearer`: the caller's token, or the token submitted for
+    /// verification, was refused.
+    Unauthenticated { code: &'static str, message: String },
     /// 403.
     Forbidden { path: String, operation: String },
     /// 404.
@@ -95,8 +96,8 @@ impl ApiError {
                 "unsupported_media_type",
                 m.clone(),
             ),
-            ApiError::Unauthenticated(reason) => {
-                (StatusCode::UNAUTHORIZED, reason.code(), reason.to_string())
+            ApiError::Unauthenticated { code, message } => {
+                (StatusCode::UNAUTHORIZED, code, message.clone())
             }
             ApiError::Forbidden { path, operation } => (
                 StatusCode::FORBIDDEN,
@@ -255,7 +256,44 @@ impl From<SealRefused> for ApiError {
 
 impl From<AuthRefused> for ApiError {
     fn from(error: AuthRefused) -> ApiError {
-        ApiError::Unauthenticated(error)
+        ApiError::Unauthenticated {
+            code: error.code(),
+            message: error.to_string(),
+        }
+    }
+}
+
+impl From<crate::trust::VerifyRefused> for ApiError {
+    fn from(error: crate::trust::VerifyRefused) -> ApiError {
+        ApiError::Unauthenticated {
+            code: error.code(),
+            message: error.to_string(),
+        }
+    }
+}
+
+impl From<crate::trust::TrustRefused> for ApiError {
+    fn from(error: crate::trust::TrustRefused) -> ApiError {
+        use crate::trust::TrustRefused;
+        let message = error.to_string();
+        match error {
+            TrustRefused::Invalid(fields) => ApiError::invalid(fields),
+            TrustRefused::NotFound(_) => ApiError::NotFound(message),
+            TrustRefused::AlreadyExists(_) => ApiError::Conflict {
+                code: "already_exists",
+                message,
+            },
+            TrustRefused::Stale { .. } => ApiError::PreconditionFailed(message),
+            TrustRefused::Internal(_) => ApiError::Conflict {
+                code: "internal_resource",
+                message,
+            },
+            TrustRefused::Static(_) => ApiError::Conflict {
+                code: "static_resource",
+                message,
+            },
+            TrustRefused::Storage(e) => e.into(),
+        }
     }
 }
 

@@ -46,6 +46,8 @@ pub fn router(state: AppState) -> Router {
         .merge(admin::jwt_issuers::router())
         .merge(admin::roles::router())
         .merge(admin::mint::router())
+        .merge(admin::trusted_issuers::router())
+        .merge(admin::verify::router())
         .merge(admin::sys::protected_router())
         .route_layer(middleware::from_fn_with_state(
             state.clone(),

@@ -34,6 +34,8 @@ pub fn openapi_document() -> utoipa::openapi::OpenApi {
     doc.merge(super::admin::roles::openapi());
     doc.merge(super::admin::mint::MintApi::openapi());
     doc.merge(super::discovery::DiscoveryApi::openapi());
+    doc.merge(super::admin::trusted_issuers::openapi());
+    doc.merge(super::admin::verify::VerifyApi::openapi());
     doc
 }
 

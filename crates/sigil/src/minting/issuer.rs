@@ -11,34 +11,54 @@ pub const MAX_ISSUER_TTL: u64 = 365 * 86_400;
 /// Longest accepted `issuer` URL.
 pub const MAX_URL_LEN: usize = 1024;
 
-/// Which nodes serve an issuer.
+/// Which nodes serve an issuer: exactly one of `to: all` or `sites: [..]`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(untagged)]
-pub enum Distribute {
-    /// `{to: all}`: every node.
-    To {
-        /// Always `all`.
-        to: String,
-    },
-    /// `{sites: [..]}`: nodes whose `--site` is listed.
-    Sites {
-        /// Site names.
-        sites: Vec<String>,
-    },
+pub struct Distribute {
+    /// `all`: every node.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub to: Option<String>,
+    /// Nodes whose `--site` is listed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sites: Option<Vec<String>>,
 }
 
 impl Default for Distribute {
     fn default() -> Distribute {
-        Distribute::To { to: "all".into() }
+        Distribute {
+            to: Some("all".into()),
+            sites: None,
+        }
     }
 }
 
 impl Distribute {
     /// Whether a node of `site` serves the issuer.
     pub fn includes(&self, site: &str) -> bool {
-        match self {
-            Distribute::To { .. } => true,
-            Distribute::Sites { sites } => sites.iter().any(|s| s == site),
+        self.sites
+            .as_ref()
+            .is_none_or(|sites| sites.iter().any(|s| s == site))
+    }
+
+    fn check(&self, errors: &mut Violations) {
+        match (&self.to, &self.sites) {
+            (Some(_), Some(_)) | (None, None) => errors.push(FieldError::invalid(
+                "distribute",
+                "give exactly one of `to: all` or `sites: [..]`",
+            )),
+            (Some(to), None) if to != "all" => errors.push(FieldError::invalid(
+                "distribute/to",
+                "must be `all` (or give `sites: [..]` instead)",
+            )),
+            (None, Some(sites)) if sites.is_empty() => errors.push(FieldError::invalid(
+                "distribute/sites",
+                "must name at least one site",
+            )),
+            (None, Some(sites)) => {
+                for (i, site) in sites.iter().enumerate() {
+                    errors.extend(check_name(&format!("distribute/sites/{i}"), site));
+                }
+            }
+            (Some(_), None) => {}
         }
     }
 }
@@ -117,22 +137,7 @@ impl IssuerSpec {
             ));
         }
         let distribute = fields.distribute.unwrap_or_default();
-        match &distribute {
-            Distribute::To { to } if to != "all" => errors.push(FieldError::invalid(
-                "distribute/to",
-                "must be `all` (or give `sites: [..]` instead)",
-            )),
-            Distribute::Sites { sites } if sites.is_empty() => errors.push(FieldError::invalid(
-                "distribute/sites",
-                "must name at least one site",
-            )),
-            Distribute::Sites { sites } => {
-                for (i, site) in sites.iter().enumerate() {
-                    errors.extend(check_name(&format!("distribute/sites/{i}"), site));
-                }
-            }
-            Distribute::To { .. } => {}
-        }
+        distribute.check(&mut errors);
         let (Some(name), Some(signing_key)) = (fields.name, fields.signing_key) else {
             return Err(errors.into_vec());
         };
@@ -228,7 +233,10 @@ mod tests {
             default_ttl: Some(HumanDuration::from_secs(7_200)),
             max_ttl: Some(HumanDuration::from_secs(3_600)),
             verbose_logging: None,
-            distribute: Some(Distribute::Sites { sites: vec![] }),
+            distribute: Some(Distribute {
+                to: None,
+                sites: Some(vec![]),
+            }),
         })
         .unwrap_err();
         let names: Vec<&str> = errors.iter().map(|e| e.name.as_str()).collect();
@@ -246,8 +254,9 @@ mod tests {
 
     #[test]
     fn sites_limit_which_nodes_serve() {
-        let distribute = Distribute::Sites {
-            sites: vec!["eu-1".into()],
+        let distribute = Distribute {
+            to: None,
+            sites: Some(vec!["eu-1".into()]),
         };
         assert!(distribute.includes("eu-1"));
         assert!(!distribute.includes("us-1"));

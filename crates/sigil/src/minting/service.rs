@@ -118,6 +118,24 @@ impl JwtIssuers {
         }
     }
 
+    /// Checks that `spec` may replace the stored issuer of its name: the signing key is fixed
+    /// (tokens already issued must stay verifiable through this issuer's JWKS; rotate the key
+    /// instead).
+    pub fn check_replacement(&self, spec: &IssuerSpec) -> Result<(), MintRefused> {
+        match self.table().get(&spec.name) {
+            Some(current) if current.spec.signing_key != spec.signing_key => {
+                Err(MintRefused::Invalid(vec![FieldError::invalid(
+                    "signing_key",
+                    format!(
+                        "is `{}` and cannot change: tokens it signed must stay verifiable; rotate the key instead",
+                        current.spec.signing_key
+                    ),
+                )]))
+            }
+            _ => Ok(()),
+        }
+    }
+
     /// Creates or replaces an issuer when `expected` holds. Answers it and whether it is new.
     pub async fn save_issuer(
         &self,
@@ -126,6 +144,7 @@ impl JwtIssuers {
     ) -> Result<(Arc<LoadedIssuer>, bool), MintRefused> {
         let spec = self.check_issuer(fields)?;
         let _writer = self.writer.lock().await;
+        self.check_replacement(&spec)?;
         let body = serde_json::to_value(spec.to_fields())
             .map_err(|e| MintRefused::Signing(e.to_string()))?;
         let written = self

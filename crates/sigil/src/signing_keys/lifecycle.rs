@@ -138,6 +138,23 @@ pub fn revoke(
     Ok(was == KeyStatus::Active)
 }
 
+/// Activates the newest pending version now (it is already published), so a key whose signer
+/// was tainted or revoked keeps signing. Answers whether there was one.
+pub fn activate_pending_now(versions: &mut [KeyVersion], now: i64) -> bool {
+    let newest = versions
+        .iter_mut()
+        .filter(|v| v.status == KeyStatus::Pending)
+        .max_by_key(|v| v.version);
+    match newest {
+        Some(version) => {
+            version.status = KeyStatus::Active;
+            version.activates_at = Some(now);
+            true
+        }
+        None => false,
+    }
+}
+
 /// Whether scheduled rotation is due at `now`.
 pub fn rotation_due(spec: &KeySpec, versions: &[KeyVersion], now: i64) -> bool {
     let Some(period) = spec.rotation_period else {
@@ -303,6 +320,18 @@ mod tests {
         assert_eq!(versions[0].retires_at, Some(5 + 3_660));
         assert!(signing_version(&versions, 5).is_none());
         assert_eq!(taint(&mut versions, 1, 6, RETENTION), Ok(false));
+    }
+
+    #[test]
+    fn a_pending_version_takes_over_from_a_tainted_signer() {
+        let mut versions = Vec::new();
+        add_version(&mut versions, version(1), 0, None, RETENTION);
+        add_version(&mut versions, version(2), 10, Some(3_600), RETENTION);
+        assert_eq!(taint(&mut versions, 1, 20, RETENTION), Ok(true));
+        assert!(activate_pending_now(&mut versions, 20));
+        assert_eq!(signing_version(&versions, 20).unwrap().version, 2);
+        assert_eq!(versions[1].activates_at, Some(20));
+        assert!(!activate_pending_now(&mut versions, 21));
     }
 
     #[test]

@@ -248,11 +248,8 @@ impl SigningKeys {
             }
         };
         let needs_replacement = outcome.map_err(|reason| transition_refused(name, reason))?;
-        let has_pending = draft
-            .versions
-            .iter()
-            .any(|v| v.status == KeyStatus::Pending);
-        if needs_replacement && !has_pending {
+        // The key keeps signing: a waiting version takes over at once, else a fresh one.
+        if needs_replacement && !lifecycle::activate_pending_now(&mut draft.versions, now) {
             self.add_fresh_version(&mut draft, &data_key, None).await?;
         }
         self.save_draft(draft).await

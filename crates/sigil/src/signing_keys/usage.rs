@@ -1,11 +1,15 @@
 //! Who signs with which key, and for how long their tokens live: deletion refuses a key in
-//! use, and a retiring version stays published for its users' longest token lifetime.
+//! use, and a retiring version stays published for its users' longest token lifetime. When a
+//! user's `max_ttl` is lowered, the old value keeps counting until tokens minted under it have
+//! expired, so lowering a cap never unpublishes a key early.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use arc_swap::ArcSwap;
 
 use super::lifecycle::LEEWAY_SECS;
+use crate::clock::Clock;
 
 /// One user of a signing key.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -16,23 +20,49 @@ pub struct KeyUser {
     pub max_ttl: u64,
 }
 
+/// One registration: the key, the user, and a floor left by a lowered `max_ttl`.
+#[derive(Clone, Debug)]
+struct Entry {
+    key: String,
+    user: KeyUser,
+    /// `(max_ttl, until)`: tokens minted under an older, longer `max_ttl` may live until then.
+    floor: Option<(u64, i64)>,
+}
+
 /// The registry of key users, written by the domains that sign, read by key operations.
-#[derive(Default)]
 pub struct KeyUsage {
-    by_user: ArcSwap<BTreeMap<String, (String, KeyUser)>>,
+    by_user: ArcSwap<BTreeMap<String, Entry>>,
+    clock: Arc<dyn Clock>,
 }
 
 impl KeyUsage {
     /// An empty registry.
-    pub fn new() -> KeyUsage {
-        KeyUsage::default()
+    pub fn new(clock: Arc<dyn Clock>) -> KeyUsage {
+        KeyUsage {
+            by_user: ArcSwap::from_pointee(BTreeMap::new()),
+            clock,
+        }
     }
 
     /// Records (or replaces) that `user_id` signs with `key` as `user`.
     pub fn set(&self, user_id: &str, key: &str, user: KeyUser) {
+        let now = self.clock.now();
         self.by_user.rcu(|current| {
             let mut next = BTreeMap::clone(current);
-            next.insert(user_id.to_owned(), (key.to_owned(), user.clone()));
+            let floor = next.get(user_id).and_then(|old| {
+                let carried = old.floor.filter(|(_, until)| *until > now);
+                let lowered = (old.key == key && old.user.max_ttl > user.max_ttl).then(|| {
+                    let ttl = i64::try_from(old.user.max_ttl).unwrap_or(i64::MAX);
+                    (old.user.max_ttl, now.saturating_add(ttl))
+                });
+                [carried, lowered].into_iter().flatten().max()
+            });
+            let entry = Entry {
+                key: key.to_owned(),
+                user: user.clone(),
+                floor,
+            };
+            next.insert(user_id.to_owned(), entry);
             next
         });
     }
@@ -51,16 +81,26 @@ impl KeyUsage {
         self.by_user
             .load()
             .values()
-            .filter(|(k, _)| k == key)
-            .map(|(_, user)| user.clone())
+            .filter(|entry| entry.key == key)
+            .map(|entry| entry.user.clone())
             .collect()
     }
 
-    /// How long a retired-from-signing version of `key` must stay published.
+    /// How long a version of `key` that stops signing now must stay published: the longest
+    /// token lifetime any user may have issued, plus the leeway.
     pub fn retention(&self, key: &str) -> u64 {
-        self.users_of(key)
-            .iter()
-            .map(|u| u.max_ttl)
+        let now = self.clock.now();
+        self.by_user
+            .load()
+            .values()
+            .filter(|entry| entry.key == key)
+            .map(|entry| {
+                let floor = entry
+                    .floor
+                    .filter(|(_, until)| *until > now)
+                    .map_or(0, |(ttl, _)| ttl);
+                entry.user.max_ttl.max(floor)
+            })
             .max()
             .unwrap_or(0)
             .saturating_add(LEEWAY_SECS)
@@ -72,8 +112,25 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_lowered_max_ttl_keeps_counting_until_its_tokens_expire() {
+        let clock = crate::clock::FixedClock::at(1_000);
+        let usage = KeyUsage::new(Arc::new(clock.clone()));
+        let user = |ttl| KeyUser {
+            description: "jwt-issuer a".into(),
+            max_ttl: ttl,
+        };
+        usage.set("a", "k", user(86_400));
+        usage.set("a", "k", user(3_600));
+        assert_eq!(usage.retention("k"), 86_460);
+        clock.advance(86_399);
+        assert_eq!(usage.retention("k"), 86_460);
+        clock.advance(1);
+        assert_eq!(usage.retention("k"), 3_660);
+    }
+
+    #[test]
     fn retention_is_the_longest_user_ttl_plus_leeway() {
-        let usage = KeyUsage::new();
+        let usage = KeyUsage::new(Arc::new(crate::clock::FixedClock::at(0)));
         assert_eq!(usage.retention("k"), 60);
         let user = |d: &str, ttl| KeyUser {
             description: d.into(),

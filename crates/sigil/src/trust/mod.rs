@@ -1,6 +1,21 @@
-//! Trusted issuers: whose JWTs Sigil accepts. For now the internal issuer `sigil`, which signs
-//! root tokens and sessions with the internal signing key.
+//! Trusted issuers: whose JWTs Sigil accepts. The internal issuer `sigil` signs root tokens
+//! and sessions with the internal signing key; external issuers publish keys that are fetched
+//! (JWKS URLs, OIDC discovery) or configured inline, merged per issuer.
 
+pub mod documents;
+pub mod fetch;
 mod internal;
+pub mod keyset;
+pub mod registry;
+mod service;
+pub mod sources;
+pub mod spec;
+pub mod verify;
 
-pub use internal::{AuthRefused, INTERNAL_ISSUER, INTERNAL_KEY, InternalIssuer, MintedToken};
+pub use internal::{
+    AuthRefused, INTERNAL_ISS, INTERNAL_ISSUER, INTERNAL_KEY, InternalIssuer, MintedToken,
+};
+pub use registry::{TrustRegistry, TrustedIssuer};
+pub use service::{TrustRefused, TrustSetup, TrustedIssuers, UNKNOWN_KID_COOLDOWN};
+pub use spec::{TrustedIssuerFields, TrustedIssuerSpec};
+pub use verify::{Trace, Verified, VerifyRefused};

@@ -5,7 +5,12 @@
 
 mod binary;
 mod conventions;
+mod discovery;
 mod independent_verifiers;
+mod jwt_issuers;
+mod key_lifecycle;
+mod minting;
+mod roles;
 mod signing_keys;
 mod support;
 mod sys;

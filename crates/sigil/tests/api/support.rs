@@ -6,7 +6,10 @@ use std::sync::Arc;
 
 use axum::body::Body;
 use axum::http::{HeaderMap, HeaderValue, Method, Request, StatusCode, header};
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use http_body_util::BodyExt;
+use jsonwebtoken::{DecodingKey, Validation};
 use serde_json::{Value, json};
 use sigil::app::App;
 use sigil::clock::{Clock, FixedClock, SystemClock};
@@ -89,6 +92,18 @@ impl TestAppBuilder {
     /// Set the request body limit.
     pub fn max_body_bytes(mut self, limit: usize) -> Self {
         self.args.max_body_bytes = Some(limit);
+        self
+    }
+
+    /// Set this node's `--site`.
+    pub fn site(mut self, site: &str) -> Self {
+        self.args.site = Some(site.to_owned());
+        self
+    }
+
+    /// Set `--public-url`.
+    pub fn public_url(mut self, url: &str) -> Self {
+        self.args.public_url = Some(url.to_owned());
         self
     }
 
@@ -282,6 +297,108 @@ impl TestApp {
         assert_eq!(list.status, StatusCode::OK, "{}", list.text);
         serde_json::from_value(list.json).expect("a list of names")
     }
+
+    /// Creates a JWT issuer `name` signing with `key` (defaults otherwise) and answers its
+    /// state; panics unless 201.
+    pub async fn create_issuer(&self, name: &str, key: &str) -> Value {
+        self.create_issuer_with(json!({"name": name, "signing_key": key}))
+            .await
+    }
+
+    /// Creates a JWT issuer from `body` and answers its state; panics unless 201.
+    pub async fn create_issuer_with(&self, body: Value) -> Value {
+        let name = body["name"]
+            .as_str()
+            .expect("body names the issuer")
+            .to_owned();
+        let created = self
+            .send_json(Method::POST, "/v1/config/jwt-issuers", &body)
+            .await;
+        assert_eq!(created.status, StatusCode::CREATED, "{}", created.text);
+        self.issuer_state(&name).await
+    }
+
+    /// `GET /v1/state/jwt-issuers/{name}`; panics unless 200.
+    pub async fn issuer_state(&self, name: &str) -> Value {
+        let state = self.get(&format!("/v1/state/jwt-issuers/{name}")).await;
+        assert_eq!(state.status, StatusCode::OK, "{}", state.text);
+        state.json
+    }
+
+    /// Creates a role of `issuer` from `body` and answers what the API answered; panics
+    /// unless 201.
+    pub async fn create_role(&self, issuer: &str, body: Value) -> Value {
+        let created = self
+            .send_json(
+                Method::POST,
+                &format!("/v1/config/jwt-issuers/{issuer}/roles"),
+                &body,
+            )
+            .await;
+        assert_eq!(created.status, StatusCode::CREATED, "{}", created.text);
+        created.json
+    }
+
+    /// `POST /v1/jwt-issuers/{issuer}/roles/{role}/mint` with the root token and `body`.
+    pub async fn mint(&self, issuer: &str, role: &str, body: &Value) -> TestResponse {
+        self.send_json(
+            Method::POST,
+            &format!("/v1/jwt-issuers/{issuer}/roles/{role}/mint"),
+            body,
+        )
+        .await
+    }
+
+    /// Mints and decodes (without verifying) the token; panics unless 200.
+    pub async fn mint_ok(&self, issuer: &str, role: &str, body: &Value) -> MintedToken {
+        let minted = self.mint(issuer, role, body).await;
+        assert_eq!(minted.status, StatusCode::OK, "{}", minted.text);
+        let token = minted.json["token"]
+            .as_str()
+            .expect("the answer has a token")
+            .to_owned();
+        let (header, claims) = decode_unverified(&token);
+        MintedToken {
+            token,
+            header,
+            claims,
+            answer: minted.json,
+        }
+    }
+
+    /// `GET /jwt/{issuer}/.well-known/jwks.json`, without a token.
+    pub async fn jwks(&self, issuer: &str) -> TestResponse {
+        self.call(Method::GET, &format!("/jwt/{issuer}/.well-known/jwks.json"))
+            .send()
+            .await
+    }
+
+    /// The `kid`s of the JWKS of `issuer`, in order; panics unless 200.
+    pub async fn jwks_kids(&self, issuer: &str) -> Vec<String> {
+        let jwks = self.jwks(issuer).await;
+        assert_eq!(jwks.status, StatusCode::OK, "{}", jwks.text);
+        jwks.json["keys"]
+            .as_array()
+            .expect("keys")
+            .iter()
+            .map(|k| k["kid"].as_str().expect("kid").to_owned())
+            .collect()
+    }
+
+    /// `GET /jwt/{issuer}/.well-known/openid-configuration`, without a token.
+    pub async fn discovery(&self, issuer: &str) -> TestResponse {
+        self.call(
+            Method::GET,
+            &format!("/jwt/{issuer}/.well-known/openid-configuration"),
+        )
+        .send()
+        .await
+    }
+
+    /// Runs the key lifecycle once; answers the keys that changed.
+    pub async fn run_lifecycle(&self) -> Vec<String> {
+        self.app.keys.run_lifecycle().await.expect("lifecycle")
+    }
 }
 
 impl Call<'_> {
@@ -421,3 +538,116 @@ pub const KEY_TYPES: [(&str, &str); 7] = [
     ("rsa-4096", "RS256"),
     ("ed25519", "EdDSA"),
 ];
+
+/// A minted token with its header and claims decoded (not verified).
+#[derive(Debug)]
+pub struct MintedToken {
+    /// The compact JWS.
+    pub token: String,
+    /// The JOSE header.
+    pub header: Value,
+    /// The claims.
+    pub claims: Value,
+    /// The mint answer: `{token, expires_at, kid, jti}`.
+    pub answer: Value,
+}
+
+impl MintedToken {
+    /// The header's `kid`.
+    pub fn kid(&self) -> &str {
+        self.header["kid"].as_str().expect("kid in the header")
+    }
+}
+
+/// The header and claims of a compact JWS, read without checking the signature.
+pub fn decode_unverified(token: &str) -> (Value, Value) {
+    let parts: Vec<&str> = token.split('.').collect();
+    assert_eq!(parts.len(), 3, "a compact JWS has three parts: {token}");
+    let part = |text: &str| -> Value {
+        serde_json::from_slice(&URL_SAFE_NO_PAD.decode(text).expect("base64url")).expect("JSON")
+    };
+    (part(parts[0]), part(parts[1]))
+}
+
+/// The token with one claim replaced, header and signature kept.
+pub fn tampered(token: &str, claim: &str, value: Value) -> String {
+    let parts: Vec<&str> = token.split('.').collect();
+    let (_, mut claims) = decode_unverified(token);
+    claims[claim] = value;
+    let payload = URL_SAFE_NO_PAD.encode(serde_json::to_vec(&claims).expect("JSON"));
+    format!("{}.{payload}.{}", parts[0], parts[2])
+}
+
+/// Verifies `token` the way an independent relying party would: the key is the JWKS entry
+/// whose `kid` the header names, its `alg` must be the header's, and the signature is checked
+/// by `jsonwebtoken` (RustCrypto's `p521` for ES512, which `jsonwebtoken` lacks). Time claims
+/// are the caller's business (the `FixedClock` runs apart from the wall clock).
+pub fn verify_with_jwks(token: &str, jwks: &Value) -> Result<Value, String> {
+    let (header, claims) = decode_unverified(token);
+    let kid = header["kid"].as_str().ok_or("the header has no kid")?;
+    let alg = header["alg"].as_str().ok_or("the header has no alg")?;
+    let jwk = jwks["keys"]
+        .as_array()
+        .ok_or("the JWKS has no keys array")?
+        .iter()
+        .find(|k| k["kid"] == kid)
+        .ok_or_else(|| format!("no key with kid {kid} in the JWKS"))?;
+    if jwk["alg"] != alg {
+        return Err(format!(
+            "the JWK's alg {} is not the header's {alg}",
+            jwk["alg"]
+        ));
+    }
+    if jwk["use"] != "sig" {
+        return Err(format!("the JWK's use is {}, not sig", jwk["use"]));
+    }
+    if alg == "ES512" {
+        return if p521_verifies(token, jwk) {
+            Ok(claims)
+        } else {
+            Err("ES512 signature mismatch".into())
+        };
+    }
+    let algorithm: jsonwebtoken::Algorithm = alg.parse().map_err(|e| format!("{alg}: {e}"))?;
+    let member = |name: &str| jwk[name].as_str().unwrap_or_default().to_owned();
+    let key = match jwk["kty"].as_str() {
+        Some("EC") => DecodingKey::from_ec_components(&member("x"), &member("y")),
+        Some("RSA") => DecodingKey::from_rsa_components(&member("n"), &member("e")),
+        Some("OKP") => DecodingKey::from_ed_components(&member("x")),
+        other => return Err(format!("unexpected kty {other:?}")),
+    }
+    .map_err(|e| e.to_string())?;
+    let mut validation = Validation::new(algorithm);
+    validation.validate_exp = false;
+    validation.validate_nbf = false;
+    validation.validate_aud = false;
+    validation.required_spec_claims.clear();
+    jsonwebtoken::decode::<Value>(token, &key, &validation)
+        .map(|data| data.claims)
+        .map_err(|e| e.to_string())
+}
+
+fn p521_verifies(token: &str, jwk: &Value) -> bool {
+    use p521::ecdsa::signature::Verifier;
+    let coordinate = |name: &str| {
+        URL_SAFE_NO_PAD
+            .decode(jwk[name].as_str().unwrap_or_default())
+            .unwrap_or_default()
+    };
+    let mut point = vec![0x04];
+    point.extend(coordinate("x"));
+    point.extend(coordinate("y"));
+    let Ok(key) = p521::ecdsa::VerifyingKey::from_sec1_bytes(&point) else {
+        return false;
+    };
+    let Some((signing_input, signature)) = token.rsplit_once('.') else {
+        return false;
+    };
+    let Ok(signature) = URL_SAFE_NO_PAD.decode(signature) else {
+        return false;
+    };
+    let Ok(signature) = p521::ecdsa::Signature::from_slice(&signature) else {
+        return false;
+    };
+    key.verify(signing_input.as_bytes(), &signature).is_ok()
+}

@@ -162,10 +162,25 @@ impl ConfigResource for JwtIssuers {
         state: &AppState,
         _scope: &[String],
         fields: JwtIssuerBody,
-        _existing: Option<&LoadedIssuer>,
+        existing: Option<&LoadedIssuer>,
     ) -> Result<Value, ApiError> {
         let spec = state.issuers.check_issuer(into_fields(fields))?;
+        if existing.is_some() {
+            state.issuers.check_replacement(&spec)?;
+        }
         to_value(&spec.to_fields())
+    }
+
+    /// `distribute` is replaced whole: `{sites: [..]}` means "only these sites", not "these
+    /// sites and all".
+    fn patch_base(item: &LoadedIssuer, patch: &Value) -> Result<Value, ApiError> {
+        let mut base = to_value(&config_view(item))?;
+        if patch.get("distribute").is_some()
+            && let Some(fields) = base.as_object_mut()
+        {
+            fields.remove("distribute");
+        }
+        Ok(base)
     }
 
     async fn save(

@@ -5,3 +5,5 @@ pub mod mint;
 pub mod roles;
 pub mod signing_keys;
 pub mod sys;
+pub mod trusted_issuers;
+pub mod verify;

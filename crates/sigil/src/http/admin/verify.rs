@@ -1,0 +1,159 @@
+//! `POST /v1/verify` and `POST /v1/explain`: verify any token from a trusted issuer. Explain
+//! answers the same verdict plus every check in order, with the token text never echoed.
+
+use axum::Json;
+use axum::Router;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use super::super::body::{self, BodyRules};
+use super::super::payload::Payload;
+use super::super::{ApiError, AppState};
+use crate::trust::{Trace, Verified};
+use crate::validation::FieldError;
+
+/// Routes of this surface.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/v1/verify", post(verify_token))
+        .route("/v1/explain", post(explain_token))
+}
+
+/// A token to verify.
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
+pub struct VerifyRequest {
+    /// The JWT.
+    pub token: Option<String>,
+    /// An audience the token must also carry.
+    pub audience: Option<String>,
+}
+
+/// A verified token.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct VerifyResponse {
+    /// The trusted issuer's name.
+    pub issuer: String,
+    /// Its project.
+    pub project: String,
+    /// The token's claims.
+    #[schema(value_type = Object)]
+    pub claims: Map<String, Value>,
+    /// Roles after the issuer's allow-list.
+    pub roles: Vec<String>,
+    /// Permissions after the issuer's mask.
+    pub permissions: u64,
+}
+
+/// The verdict with every check.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ExplainResponse {
+    /// Whether the token is valid.
+    pub valid: bool,
+    /// The verification result, when valid.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub result: Option<VerifyResponse>,
+    /// Why it is not, when invalid.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error_code: Option<&'static str>,
+    /// The refusal in words.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+    /// Each check in order.
+    pub trace: Trace,
+}
+
+#[utoipa::path(post, path = "/v1/verify", tag = "verify", request_body = VerifyRequest,
+    responses((status = 200, body = VerifyResponse), (status = 401, body = super::super::error::ErrorBody)))]
+async fn verify_token(
+    State(state): State<AppState>,
+    payload: Payload,
+) -> Result<Response, ApiError> {
+    let (token, audience) = read(&payload)?;
+    let mut trace = Trace::default();
+    match state
+        .trust
+        .verify(&token, audience.as_deref(), &mut trace)
+        .await
+    {
+        Ok(verified) => Ok(Json(response(&verified)).into_response()),
+        Err(refused) => Err(refused.into()),
+    }
+}
+
+#[utoipa::path(post, path = "/v1/explain", tag = "verify", request_body = VerifyRequest,
+    responses((status = 200, body = ExplainResponse), (status = 401, body = ExplainResponse)))]
+async fn explain_token(
+    State(state): State<AppState>,
+    payload: Payload,
+) -> Result<Response, ApiError> {
+    let (token, audience) = read(&payload)?;
+    let mut trace = Trace::recording();
+    let outcome = state
+        .trust
+        .verify(&token, audience.as_deref(), &mut trace)
+        .await;
+    let (status, body) = match outcome {
+        Ok(verified) => (
+            StatusCode::OK,
+            ExplainResponse {
+                valid: true,
+                result: Some(response(&verified)),
+                error_code: None,
+                message: None,
+                trace,
+            },
+        ),
+        Err(refused) => (
+            StatusCode::UNAUTHORIZED,
+            ExplainResponse {
+                valid: false,
+                result: None,
+                error_code: Some(refused.code()),
+                message: Some(refused.to_string()),
+                trace,
+            },
+        ),
+    };
+    Ok((status, Json(body)).into_response())
+}
+
+fn read(payload: &Payload) -> Result<(String, Option<String>), ApiError> {
+    let request: VerifyRequest = body::parse_body(
+        payload.content_type.as_deref(),
+        &payload.bytes,
+        &BodyRules::NONE,
+    )?;
+    let token = request
+        .token
+        .filter(|t| !t.trim().is_empty())
+        .ok_or_else(|| ApiError::invalid(vec![FieldError::required("token")]))?;
+    Ok((token.trim().to_owned(), request.audience))
+}
+
+fn response(verified: &Verified) -> VerifyResponse {
+    VerifyResponse {
+        issuer: verified.issuer.spec.name.clone(),
+        project: verified.issuer.spec.project.clone(),
+        claims: verified.claims.clone(),
+        roles: verified.roles.clone(),
+        permissions: verified.permissions,
+    }
+}
+
+/// The OpenAPI description of this surface.
+#[derive(utoipa::OpenApi)]
+#[openapi(
+    paths(verify_token, explain_token),
+    components(schemas(
+        VerifyRequest,
+        VerifyResponse,
+        ExplainResponse,
+        Trace,
+        crate::trust::verify::Check
+    ))
+)]
+pub struct VerifyApi;
