@@ -61,7 +61,7 @@ pub fn mint(
     let verbose = issuer.spec.verbose_logging || role.verbose_logging;
     let mut errors = Vec::new();
     let ttl = choose_ttl(issuer, role, request.ttl, &mut errors);
-    let audiences = choose_audiences(role, request.audiences.as_deref(), &mut errors);
+    let audiences = choose_audiences(role, request.audiences.as_deref(), verbose, &mut errors);
     let caller_claims = check_caller_claims(role, request.claims.as_ref(), &mut errors);
     if !errors.is_empty() {
         if verbose {
@@ -77,6 +77,9 @@ pub fn mint(
     for (name, value) in &role.fixed_claims {
         let rendered = template::render_value(value, identity)
             .map_err(|e| MintRefused::template(&format!("fixed_claims/{name}"), &e))?;
+        if verbose {
+            tracing::info!(role = %role.name, claim = %name, template = %value, value = %rendered, "template expanded");
+        }
         claims.insert(name.clone(), rendered);
     }
     let subject = match role.subject.render(identity) {
@@ -89,6 +92,9 @@ pub fn mint(
         }
         Err(e) => return Err(MintRefused::template("subject_template", &e)),
     };
+    if verbose {
+        tracing::info!(role = %role.name, template = ?role.fields.subject_template, %subject, "subject expanded");
+    }
     let signer = key.signer_at(now).ok_or(MintRefused::NoSigner)?;
     let mut expires_at = now.saturating_add(i64::try_from(ttl).unwrap_or(i64::MAX));
     if let Some(limit) = constraints.not_after {
@@ -200,13 +206,14 @@ fn choose_ttl(
 fn choose_audiences(
     role: &CompiledRole,
     requested: Option<&[String]>,
+    verbose: bool,
     errors: &mut Vec<FieldError>,
 ) -> Vec<String> {
     let audiences = match requested {
         Some(list) if !list.is_empty() => {
             for (i, audience) in list.iter().enumerate() {
                 let allowed = role.allowed_audiences.iter().any(|g| g.is_match(audience));
-                if role.verbose_logging {
+                if verbose {
                     tracing::info!(role = %role.name, %audience, allowed, "audience match");
                 }
                 if !allowed {
@@ -219,7 +226,12 @@ fn choose_audiences(
             }
             list.to_vec()
         }
-        _ => role.default_audiences.clone(),
+        _ => {
+            if verbose {
+                tracing::info!(role = %role.name, defaults = ?role.default_audiences, "audience match: none requested, role defaults used");
+            }
+            role.default_audiences.clone()
+        }
     };
     if audiences.is_empty() && role.require_audience {
         errors.push(FieldError::required("audiences"));
@@ -284,4 +296,153 @@ fn check_caller_claims(
         accepted.push((name.clone(), value.clone()));
     }
     accepted
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::Write;
+    use std::sync::{Arc, Mutex};
+
+    use serde_json::json;
+
+    use super::*;
+    use crate::minting::{IssuerFields, IssuerSpec, RoleFields, Stamps};
+    use crate::signing_keys::{KeySpec, KeyStatus, KeyVersion, LoadedKey};
+
+    #[derive(Clone, Default)]
+    struct Captured(Arc<Mutex<Vec<u8>>>);
+
+    impl Write for Captured {
+        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(bytes);
+            Ok(bytes.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    fn fixture(verbose: bool) -> (LoadedIssuer, CompiledRole, LoadedKey, Identity) {
+        let spec = IssuerSpec::from_fields(IssuerFields {
+            name: Some("payments".into()),
+            signing_key: Some("k".into()),
+            verbose_logging: Some(verbose),
+            ..IssuerFields::default()
+        })
+        .unwrap();
+        let issuer = LoadedIssuer {
+            iss: "https://sigil.test/jwt/payments".into(),
+            served_here: true,
+            spec,
+            stamps: Stamps {
+                revision: 1,
+                created_at: 0,
+                updated_at: 0,
+            },
+            roles: Default::default(),
+        };
+        let fields: RoleFields = serde_json::from_value(json!({
+            "name": "deployer",
+            "subject_template": "svc:{{identity.id}}",
+            "fixed_claims": {"team": "{{identity.project}}"},
+            "allowed_audiences": ["https://*"],
+            "default_audiences": ["https://api.test"]
+        }))
+        .unwrap();
+        let role = CompiledRole::compile(fields, HumanDuration::from_secs(86_400)).unwrap();
+        let (signer, _) = sigil_jose::SigningKey::generate(
+            sigil_jose::KeyType::EcdsaP256,
+            sigil_jose::Algorithm::Es256,
+        )
+        .unwrap();
+        let version = KeyVersion {
+            version: 1,
+            kid: signer.kid().to_owned(),
+            status: KeyStatus::Active,
+            created_at: 0,
+            activates_at: Some(0),
+            retires_at: None,
+            public_jwk: signer.public_jwk().clone(),
+        };
+        let key_spec = KeySpec::from_fields(Some("k"), None, None, None).unwrap();
+        let verifier = Arc::new(signer.verifying_key());
+        let key = LoadedKey::new(
+            key_spec,
+            vec![version],
+            (1, 0, 0),
+            vec![(1, Arc::new(signer))],
+            vec![(1, verifier)],
+        );
+        let identity = Identity {
+            id: "sigil:root".into(),
+            trusted_issuer: "sigil".into(),
+            project: "p1".into(),
+            roles: vec![],
+            permissions: u64::MAX,
+            policies: vec![],
+            claims: Map::new(),
+        };
+        (issuer, role, key, identity)
+    }
+
+    fn mint_logging(verbose: bool) -> (Minted, String) {
+        let (issuer, role, key, identity) = fixture(verbose);
+        let captured = Captured::default();
+        let writer = captured.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .with_writer(move || writer.clone())
+            .with_ansi(false)
+            .finish();
+        let minted = tracing::subscriber::with_default(subscriber, || {
+            mint(
+                &issuer,
+                &role,
+                &MintRequest::default(),
+                &identity,
+                &key,
+                1_000,
+                &Constraints::default(),
+            )
+            .unwrap()
+        });
+        let logs = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+        (minted, logs)
+    }
+
+    #[test]
+    fn verbose_logging_records_every_decision_but_never_the_token() {
+        let (minted, logs) = mint_logging(true);
+        for decision in [
+            "ttl chosen",
+            "subject expanded",
+            "template expanded",
+            "minted",
+        ] {
+            assert!(logs.contains(decision), "missing {decision:?} in {logs}");
+        }
+        assert!(logs.contains("svc:sigil:root"), "{logs}");
+        assert!(
+            !logs.contains(&minted.token),
+            "the token leaked into the log"
+        );
+        let signature = minted.token.rsplit('.').next().unwrap();
+        assert!(!logs.contains(signature));
+    }
+
+    #[test]
+    fn quiet_issuers_log_nothing_per_mint() {
+        let (_, logs) = mint_logging(false);
+        assert!(logs.is_empty(), "{logs}");
+    }
+
+    #[test]
+    fn a_default_ttl_is_capped_and_the_token_carries_the_role_shape() {
+        let (minted, _) = mint_logging(false);
+        assert_eq!(minted.expires_at, 1_000 + 3_600);
+        let (_, claims) = sigil_jose::dangerous::insecure_decode(&minted.token).unwrap();
+        assert_eq!(claims["sub"], "svc:sigil:root");
+        assert_eq!(claims["team"], "p1");
+        assert_eq!(claims["aud"], "https://api.test");
+        assert_eq!(claims["iss"], "https://sigil.test/jwt/payments");
+    }
 }
