@@ -17,6 +17,14 @@ pub enum Operation {
 }
 
 impl Operation {
+    /// Every operation, in the order rules and messages list them.
+    pub const ALL: [Operation; 4] = [
+        Operation::Create,
+        Operation::Read,
+        Operation::Update,
+        Operation::Delete,
+    ];
+
     /// The lowercase name used in rules and messages.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -29,14 +37,7 @@ impl Operation {
 
     /// Parses a lowercase operation name.
     pub fn parse(text: &str) -> Option<Operation> {
-        [
-            Operation::Create,
-            Operation::Read,
-            Operation::Update,
-            Operation::Delete,
-        ]
-        .into_iter()
-        .find(|op| op.as_str() == text)
+        Operation::ALL.into_iter().find(|op| op.as_str() == text)
     }
 }
 

@@ -11,7 +11,9 @@ use tokio::sync::watch;
 
 use crate::clock::Clock;
 use crate::config::{Config, StorageTarget};
+use crate::identity::IdentityMappings;
 use crate::minting::JwtIssuers;
+use crate::policies::Policies;
 use crate::seal::{Seal, SealRefused, SealStatus, Share, UnsealStep};
 use crate::signing_keys::{KeySpec, KeyUsage, KeyUser, SigningKeys};
 use crate::storage::sqlite::SqliteStore;
@@ -39,6 +41,10 @@ pub struct App {
     pub internal: InternalIssuer,
     /// Trusted issuers and the verification every caller shares.
     pub trust: Arc<TrustedIssuers>,
+    /// Identity mappings.
+    pub mappings: IdentityMappings,
+    /// Policies.
+    pub policies: Policies,
 }
 
 /// What init answers, once.
@@ -120,10 +126,28 @@ impl App {
                     reason: other.to_string(),
                 },
             })?;
+        let mappings = IdentityMappings::new(store.clone(), trust.clone());
+        mappings.load().await.map_err(|e| match e {
+            crate::identity::MappingRefused::Storage(s) => s,
+            other => StorageError::Corrupt {
+                kind: "identity mapping",
+                reason: other.to_string(),
+            },
+        })?;
+        let policies = Policies::new(store.clone());
+        policies.load().await.map_err(|e| match e {
+            crate::policies::PolicyRefused::Storage(s) => s,
+            other => StorageError::Corrupt {
+                kind: "policy",
+                reason: other.to_string(),
+            },
+        })?;
         Ok(Arc::new(App {
+            mappings,
+            policies,
             trust,
             issuers,
-            internal: InternalIssuer::new(config.max_token_bytes),
+            internal: InternalIssuer,
             seal: Seal::new(store.clone()),
             config,
             clock,
@@ -211,8 +235,8 @@ impl App {
         Ok(status)
     }
 
-    /// Runs the key lifecycle until `shutdown` flips: at every interval, and exactly at the
-    /// next scheduled change when that comes sooner.
+    /// Runs the key lifecycle (and purges expired single-use `jti` records) until `shutdown`
+    /// flips: at every interval, and exactly at the next scheduled key change when sooner.
     pub fn spawn_lifecycle(self: &Arc<Self>, mut shutdown: watch::Receiver<bool>) {
         let app = self.clone();
         tokio::spawn(async move {
@@ -228,6 +252,13 @@ impl App {
                 tokio::select! {
                     _ = tokio::time::sleep(wait) => {}
                     _ = shutdown.changed() => return,
+                }
+                if !app.seal.is_sealed() {
+                    match app.store.replays().purge_expired(app.clock.now()).await {
+                        Ok(0) => {}
+                        Ok(purged) => tracing::debug!(purged, "expired jti records purged"),
+                        Err(e) => tracing::warn!(error = %e, "purging expired jti records failed"),
+                    }
                 }
                 match app.keys.run_lifecycle().await {
                     Ok(changed) if !changed.is_empty() => {

@@ -42,6 +42,9 @@ pub struct ServeArgs {
     /// Lifetime of root tokens from init and generate-root [default: 24h].
     #[arg(long, env = "SIGIL_ROOT_TOKEN_TTL")]
     pub root_token_ttl: Option<HumanDuration>,
+    /// Lifetime of JWT-login sessions, never past the external token's `exp` [default: 1h].
+    #[arg(long, env = "SIGIL_SESSION_TTL")]
+    pub session_ttl: Option<HumanDuration>,
     /// How often the key lifecycle (activation, retirement, scheduled rotation) is checked
     /// [default: 10s].
     #[arg(long, env = "SIGIL_LIFECYCLE_INTERVAL")]
@@ -99,6 +102,8 @@ pub struct Config {
     pub max_token_bytes: usize,
     /// Root token lifetime.
     pub root_token_ttl: HumanDuration,
+    /// Login session lifetime.
+    pub session_ttl: HumanDuration,
     /// Period of the key lifecycle task.
     pub lifecycle_interval: HumanDuration,
     /// Log format.
@@ -129,6 +134,7 @@ struct FileConfig {
     max_body_bytes: Option<usize>,
     max_token_bytes: Option<usize>,
     root_token_ttl: Option<HumanDuration>,
+    session_ttl: Option<HumanDuration>,
     lifecycle_interval: Option<HumanDuration>,
     log_format: Option<LogFormat>,
     log_filter: Option<String>,
@@ -197,6 +203,13 @@ impl Config {
         if root_token_ttl.as_secs() < 60 {
             return Err(value("root_token_ttl", "must be at least 1m"));
         }
+        let session_ttl = args
+            .session_ttl
+            .or(file.session_ttl)
+            .unwrap_or(HumanDuration::from_secs(3600));
+        if !(60..=31_536_000).contains(&session_ttl.as_secs()) {
+            return Err(value("session_ttl", "must be between 1m and 365d"));
+        }
         let lifecycle_interval = args
             .lifecycle_interval
             .or(file.lifecycle_interval)
@@ -225,6 +238,7 @@ impl Config {
             max_body_bytes,
             max_token_bytes,
             root_token_ttl,
+            session_ttl,
             lifecycle_interval,
             log_format: args.log_format.or(file.log_format).unwrap_or_default(),
             log_filter: args

@@ -8,21 +8,28 @@
 //! - `seal`: Shamir-split root key, wrapped data key, unseal progress.
 //! - `signing_keys`: key specs, the version lifecycle, the in-memory keyring.
 //! - `minting`: JWT issuers, roles (compiled templates and globs), the mint operation.
-//! - `trust`: trusted issuers (today the internal issuer `sigil`); `identity`: callers.
+//! - `trust`: trusted issuers (external and the internal `sigil`), fetching their keys, and
+//!   the one verification every caller shares.
+//! - `identity`: identity mappings and the identity a verified token resolves to.
+//! - `policies`: named allow-rules (the engine is the `sigil-policy` crate).
+//! - `exchange`: RFC 8693 token exchange and RFC 7523 jwt-bearer.
 //! - `storage`: one trait per aggregate; `storage/sqlite` implements them.
 //! - `http`: router, error mapping, conventions, authentication, admin surfaces.
 //! - `cli`: the `sigil` command, one file per command group.
 //!
-//! Dependencies run one way: `http → {minting, trust, identity} → signing_keys → storage`.
+//! Dependencies run one way: `http → exchange → {trust, identity, policies, minting} →
+//! signing_keys → storage`.
 
 pub mod app;
 pub mod cli;
 pub mod clock;
 pub mod config;
 pub mod duration;
+pub mod exchange;
 pub mod http;
 pub mod identity;
 pub mod minting;
+pub mod policies;
 pub mod seal;
 pub mod signing_keys;
 pub mod storage;

@@ -1,16 +1,19 @@
-//! Authentication and authorisation of `/v1` requests, in one place: the bearer token is
-//! verified into an identity, the routed request becomes a (resource path, operation) pair,
-//! and the identity's policies decide. Default deny.
+//! Authentication and authorisation of `/v1` requests, in one place: the caller's JWT (from
+//! `Authorization: Bearer`, or the header its trusted issuer names) is verified and mapped
+//! into an identity, the routed request becomes a (resource path, operation) pair, and the
+//! identity's policies decide. Default deny.
+
+use std::borrow::Cow;
 
 use axum::extract::{MatchedPath, RawPathParams, Request, State};
-use axum::http::{Method, header};
+use axum::http::{HeaderMap, Method, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use sigil_policy::Operation;
+use sigil_policy::{Decision, Operation};
 
 use super::{ApiError, AppState};
-use crate::identity::Identity;
-use crate::trust::{AuthRefused, Trace};
+use crate::identity::{Identity, MappingTrace, Resolved, resolve};
+use crate::trust::{AuthRefused, Trace, Verified};
 
 /// The authenticated caller of a request, and what the request does.
 #[derive(Clone, Debug)]
@@ -31,60 +34,114 @@ pub async fn authenticate(
     mut request: Request,
     next: Next,
 ) -> Response {
-    let token = match bearer_token(&request) {
-        Ok(token) => token,
-        Err(refused) => return ApiError::from(refused).into_response(),
-    };
-    let mut trace = Trace::default();
-    let identity = match state.trust.verify(token, None, &mut trace).await {
-        Ok(verified) => state.trust.identity(&verified),
-        Err(refused) => {
-            tracing::info!(reason = %refused, "token refused");
-            return ApiError::from(refused).into_response();
-        }
+    let resolved = match identify(&state, request.headers()).await {
+        Ok(resolved) => resolved,
+        Err(error) => return error.into_response(),
     };
     let resource = match resource_path(matched.as_str(), &params) {
         Ok(path) => path,
         Err(error) => return error.into_response(),
     };
     let operation = operation_of(request.method(), matched.as_str());
-    if !allows(&identity, &resource, operation) {
-        tracing::info!(identity = %identity.id, %resource, %operation, "denied by policy");
-        return ApiError::Forbidden {
-            path: resource,
-            operation: operation.to_string(),
-        }
-        .into_response();
+    if let Err(error) = authorize(&state, &resolved.identity, &resource, operation) {
+        return error.into_response();
     }
     request.extensions_mut().insert(Caller {
-        identity,
+        identity: resolved.identity,
         resource,
         operation,
     });
     next.run(request).await
 }
 
-/// The policy decision. Until named policies exist, only the built-in `root` policy grants.
-fn allows(identity: &Identity, _resource: &str, _operation: Operation) -> bool {
-    identity.policies.iter().any(|p| p == "root")
+/// Verifies the caller's token and maps it to an identity.
+pub async fn identify(state: &AppState, headers: &HeaderMap) -> Result<Resolved, ApiError> {
+    let (token, arrived_in) = caller_token(state, headers)?;
+    let verified = verify_from(state, token, &arrived_in).await?;
+    Ok(resolve(
+        &verified,
+        &state.mappings.table(),
+        &mut MappingTrace::default(),
+    ))
 }
 
-fn bearer_token(request: &Request) -> Result<&str, AuthRefused> {
-    let value = request
-        .headers()
-        .get(header::AUTHORIZATION)
-        .ok_or(AuthRefused::Missing)?
-        .to_str()
-        .map_err(|_| AuthRefused::Malformed("the Authorization header is not ASCII".into()))?;
-    let (scheme, token) = value
-        .split_once(' ')
-        .ok_or_else(|| AuthRefused::Malformed("expected `Authorization: Bearer <token>`".into()))?;
-    if !scheme.eq_ignore_ascii_case("bearer") || token.trim().is_empty() {
-        return Err(AuthRefused::Malformed(
-            "expected `Authorization: Bearer <token>`".into(),
-        ));
+/// Verifies a token that arrived in header `arrived_in`: it must be the header its issuer
+/// names, so a token cannot be replayed through a channel its issuer did not choose.
+pub async fn verify_from(
+    state: &AppState,
+    token: &str,
+    arrived_in: &str,
+) -> Result<Verified, ApiError> {
+    let verified = state
+        .trust
+        .verify(token, None, &mut Trace::default())
+        .await
+        .inspect_err(|refused| tracing::info!(reason = %refused, "token refused"))?;
+    if verified.issuer.spec.header != arrived_in {
+        return Err(AuthRefused::Malformed(format!(
+            "tokens of this issuer must arrive in the `{}` header",
+            verified.issuer.spec.header
+        ))
+        .into());
     }
-    Ok(token.trim())
+    Ok(verified)
+}
+
+/// Default deny: allowed when one of the identity's policies allows `operation` on `resource`.
+pub fn authorize(
+    state: &AppState,
+    identity: &Identity,
+    resource: &str,
+    operation: Operation,
+) -> Result<(), ApiError> {
+    match state
+        .policies
+        .set()
+        .decide(&identity.policies, resource, operation)
+    {
+        Decision::Allow { .. } => Ok(()),
+        Decision::Deny => {
+            tracing::info!(identity = %identity.id, %resource, %operation, "denied by policy");
+            Err(ApiError::Forbidden {
+                path: resource.to_owned(),
+                operation: operation.to_string(),
+            })
+        }
+    }
+}
+
+/// The caller's token and the header it came in: `Authorization: Bearer`, else a header some
+/// trusted issuer names.
+fn caller_token<'h>(
+    state: &AppState,
+    headers: &'h HeaderMap,
+) -> Result<(&'h str, Cow<'static, str>), AuthRefused> {
+    if let Some(value) = headers.get(header::AUTHORIZATION) {
+        let value = value
+            .to_str()
+            .map_err(|_| AuthRefused::Malformed("the Authorization header is not ASCII".into()))?;
+        let (scheme, token) = value.split_once(' ').ok_or_else(|| {
+            AuthRefused::Malformed("expected `Authorization: Bearer <token>`".into())
+        })?;
+        if !scheme.eq_ignore_ascii_case("bearer") || token.trim().is_empty() {
+            return Err(AuthRefused::Malformed(
+                "expected `Authorization: Bearer <token>`".into(),
+            ));
+        }
+        return Ok((token.trim(), Cow::Borrowed("authorization")));
+    }
+    let registry = state.trust.registry();
+    for name in registry.custom_headers() {
+        if let Some(value) = headers.get(name.as_str()) {
+            let token = value
+                .to_str()
+                .map_err(|_| AuthRefused::Malformed(format!("the {name} header is not ASCII")))?
+                .trim();
+            let token = token.strip_prefix("Bearer ").unwrap_or(token);
+            return Ok((token, Cow::Owned(name.clone())));
+        }
+    }
+    Err(AuthRefused::Missing)
 }
 
 /// The resource path of a routed request: the route template without its `/v1/config`,

@@ -40,6 +40,10 @@ pub struct DiscoveryDocument {
     pub jwks_uri: String,
     /// Token endpoint (RFC 8693 exchange, RFC 7523 jwt-bearer).
     pub token_endpoint: String,
+    /// Grant types of the token endpoint.
+    pub grant_types_supported: Vec<&'static str>,
+    /// RFC 7662 introspection endpoint.
+    pub introspection_endpoint: String,
     /// `["id_token"]`.
     pub response_types_supported: Vec<&'static str>,
     /// `["public"]`.
@@ -76,6 +80,11 @@ async fn read_discovery(
         issuer: issuer.iss.clone(),
         jwks_uri: format!("{base}/.well-known/jwks.json"),
         token_endpoint: format!("{base}/oauth/token"),
+        grant_types_supported: vec![
+            "urn:ietf:params:oauth:grant-type:token-exchange",
+            "urn:ietf:params:oauth:grant-type:jwt-bearer",
+        ],
+        introspection_endpoint: format!("{base}/oauth/introspect"),
         response_types_supported: vec!["id_token"],
         subject_types_supported: vec!["public"],
         id_token_signing_alg_values_supported: algorithm.into_iter().collect(),

@@ -321,3 +321,41 @@ impl From<crate::minting::MintRefused> for ApiError {
         }
     }
 }
+
+impl From<crate::identity::MappingRefused> for ApiError {
+    fn from(error: crate::identity::MappingRefused) -> ApiError {
+        use crate::identity::MappingRefused;
+        let message = error.to_string();
+        match error {
+            MappingRefused::Invalid(fields) => ApiError::invalid(fields),
+            MappingRefused::AlreadyExists(_) => ApiError::Conflict {
+                code: "already_exists",
+                message,
+            },
+            MappingRefused::NotFound(_) => ApiError::NotFound(message),
+            MappingRefused::Stale { .. } => ApiError::PreconditionFailed(message),
+            MappingRefused::Storage(e) => e.into(),
+        }
+    }
+}
+
+impl From<crate::policies::PolicyRefused> for ApiError {
+    fn from(error: crate::policies::PolicyRefused) -> ApiError {
+        use crate::policies::PolicyRefused;
+        let message = error.to_string();
+        match error {
+            PolicyRefused::Invalid(fields) => ApiError::invalid(fields),
+            PolicyRefused::AlreadyExists(_) => ApiError::Conflict {
+                code: "already_exists",
+                message,
+            },
+            PolicyRefused::NotFound(_) => ApiError::NotFound(message),
+            PolicyRefused::Stale { .. } => ApiError::PreconditionFailed(message),
+            PolicyRefused::BuiltIn => ApiError::Conflict {
+                code: "internal_resource",
+                message,
+            },
+            PolicyRefused::Storage(e) => e.into(),
+        }
+    }
+}

@@ -9,6 +9,7 @@ pub mod config_resource_docs;
 pub mod discovery;
 pub mod error;
 pub mod negotiate;
+pub mod oauth;
 pub mod ops;
 pub mod payload;
 pub mod query;
@@ -48,6 +49,8 @@ pub fn router(state: AppState) -> Router {
         .merge(admin::mint::router())
         .merge(admin::trusted_issuers::router())
         .merge(admin::verify::router())
+        .merge(admin::identity_mappings::router())
+        .merge(admin::policies::router())
         .merge(admin::sys::protected_router())
         .route_layer(middleware::from_fn_with_state(
             state.clone(),
@@ -56,6 +59,7 @@ pub fn router(state: AppState) -> Router {
     let needs_unsealed = Router::new()
         .merge(protected)
         .merge(admin::sys::quorum_router())
+        .merge(admin::login::router())
         .route_layer(middleware::from_fn_with_state(
             state.clone(),
             refuse_while_sealed,
@@ -64,6 +68,7 @@ pub fn router(state: AppState) -> Router {
         .merge(needs_unsealed)
         .merge(admin::sys::open_router())
         .merge(discovery::router())
+        .merge(oauth::router())
         .merge(ops::router())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)

@@ -36,6 +36,10 @@ pub fn openapi_document() -> utoipa::openapi::OpenApi {
     doc.merge(super::discovery::DiscoveryApi::openapi());
     doc.merge(super::admin::trusted_issuers::openapi());
     doc.merge(super::admin::verify::VerifyApi::openapi());
+    doc.merge(super::admin::identity_mappings::openapi());
+    doc.merge(super::admin::policies::openapi());
+    doc.merge(super::admin::login::LoginApi::openapi());
+    doc.merge(super::oauth::openapi());
     doc
 }
 

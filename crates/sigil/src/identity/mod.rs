@@ -1,25 +1,12 @@
-//! Who is calling: the identity a verified token maps to, carrying policies, roles and the
-//! permission bitmask.
+//! Who is calling: identity mappings turn a verified token into an identity carrying
+//! policies, roles and the permission bitmask.
 
-use serde::Serialize;
-use serde_json::{Map, Value};
+mod mapping;
+mod mappings;
+mod model;
+mod resolve;
 
-/// A verified, mapped caller.
-#[derive(Clone, Debug, PartialEq, Serialize, utoipa::ToSchema)]
-pub struct Identity {
-    /// `"<trusted-issuer>:<value>"`, e.g. `sigil:root`.
-    pub id: String,
-    /// The trusted issuer that vouched for the token.
-    pub trusted_issuer: String,
-    /// The issuer's project.
-    pub project: String,
-    /// Roles kept after the issuer's allow-list.
-    pub roles: Vec<String>,
-    /// Permission bits after the issuer's mask.
-    pub permissions: u64,
-    /// Names of the policies that apply.
-    pub policies: Vec<String>,
-    /// Claims carried into templates and explain output.
-    #[schema(value_type = Object)]
-    pub claims: Map<String, Value>,
-}
+pub use mapping::{CompiledMapping, MappingFields, MappingOutcome, slug};
+pub use mappings::{IdentityMappings, LoadedMapping, MappingRefused, MappingTable};
+pub use model::Identity;
+pub use resolve::{MappingTrace, MappingTried, Resolved, resolve};

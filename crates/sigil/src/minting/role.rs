@@ -94,6 +94,8 @@ pub struct RoleFields {
     pub token_type: Option<TokenType>,
     /// `verbose_logging`.
     pub verbose_logging: Option<bool>,
+    /// Exchanged tokens never outlive the subject token (default false).
+    pub limit_to_subject_exp: Option<bool>,
 }
 
 /// A validated, compiled role.
@@ -125,6 +127,8 @@ pub struct CompiledRole {
     pub token_type: TokenType,
     /// Log decisions.
     pub verbose_logging: bool,
+    /// Exchanged tokens never outlive the subject token.
+    pub limit_to_subject_exp: bool,
 }
 
 impl CompiledRole {
@@ -232,6 +236,7 @@ impl CompiledRole {
         stored.required_claims = Some(required_claims.clone());
         stored.token_type = Some(stored.token_type.unwrap_or_default());
         stored.verbose_logging = Some(stored.verbose_logging.unwrap_or(false));
+        stored.limit_to_subject_exp = Some(stored.limit_to_subject_exp.unwrap_or(false));
         let token_type = stored.token_type.unwrap_or_default();
         errors.finish(CompiledRole {
             name,
@@ -246,6 +251,7 @@ impl CompiledRole {
             max_ttl: stored.max_ttl,
             token_type,
             verbose_logging: stored.verbose_logging.unwrap_or(false),
+            limit_to_subject_exp: stored.limit_to_subject_exp.unwrap_or(false),
             fields: stored,
         })
     }

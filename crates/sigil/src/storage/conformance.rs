@@ -4,6 +4,7 @@
 //! stamping times from `clock`, plus a guard (a temporary directory...) kept alive for the test.
 
 mod documents;
+mod replays;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
@@ -66,6 +67,13 @@ macro_rules! conformance_tests {
             document_delete_with_stale_revision_is_refused_and_keeps_children,
             document_delete_of_missing_document_is_not_found,
             document_delete_expecting_any_of_missing_document_is_a_no_op,
+            replay_first_use_is_admitted,
+            replay_second_use_before_expiry_is_refused,
+            replay_pairs_match_exactly,
+            replay_record_expired_at_now_admits_a_new_use,
+            replay_purge_removes_only_expired_records_and_counts_them,
+            concurrent_first_uses_of_one_pair_admit_exactly_one,
+            replay_pair_sizes_are_bounded_in_bytes_without_echoing_them,
         );
     };
     (@each $factory:path; $($test:ident),* $(,)?) => {
@@ -83,6 +91,7 @@ macro_rules! conformance_tests {
 pub(crate) use conformance_tests;
 // The macro finds every test at `conformance::$test`, whichever file holds it.
 pub(crate) use documents::*;
+pub(crate) use replays::*;
 
 /// The time every test store starts at.
 pub(crate) const T0: i64 = 1_750_000_000;

@@ -38,6 +38,8 @@ pub trait Store: Send + Sync + 'static {
     fn signing_keys(&self) -> &dyn SigningKeyStore;
     /// Configuration documents (jwt issuers, roles, trusted issuers, mappings, policies).
     fn documents(&self) -> &dyn DocumentStore;
+    /// Single-use token identifiers already exchanged.
+    fn replays(&self) -> &dyn ReplayStore;
     /// Cheap round trip proving the backend answers (for `/readyz`).
     async fn ping(&self) -> Result<(), StorageError>;
 }
@@ -103,4 +105,34 @@ pub trait DocumentStore: Send + Sync {
         expected: Expected,
         children: &[DocumentKind],
     ) -> Result<(), StorageError>;
+}
+
+/// The longest issuer a [`ReplayStore`] records, in bytes; callers refuse longer ones.
+pub const REPLAY_ISSUER_MAX_BYTES: usize = 1024;
+
+/// The longest `jti` a [`ReplayStore`] records, in bytes; callers refuse longer ones.
+pub const REPLAY_JTI_MAX_BYTES: usize = 512;
+
+/// Single-use token identifiers: `(issuer, jti)` pairs seen before they expire.
+///
+/// A record is live while `now < expires_at`, as RFC 7519 §4.1.4 refuses a token at or after
+/// its `exp`; a verifier that grants leeway must pass `exp` plus that leeway. Issuer and `jti`
+/// are non-empty and at most [`REPLAY_ISSUER_MAX_BYTES`] and [`REPLAY_JTI_MAX_BYTES`] long,
+/// and `expires_at` is positive; anything else is refused with `Backend`, so the caller checks
+/// the sizes first.
+#[async_trait]
+pub trait ReplayStore: Send + Sync {
+    /// Records the first use of `(issuer, jti)` valid until `expires_at` (Unix seconds).
+    /// Answers `true` for a first use, `false` when the pair is already recorded and not yet
+    /// expired at `now`. An expired record is replaced (its token can no longer be used anyway).
+    /// Atomic across every node sharing the store: of racing uses, exactly one answers `true`.
+    async fn first_use(
+        &self,
+        issuer: &str,
+        jti: &str,
+        expires_at: i64,
+        now: i64,
+    ) -> Result<bool, StorageError>;
+    /// Deletes records that expired at or before `now` (`expires_at <= now`); answers how many.
+    async fn purge_expired(&self, now: i64) -> Result<u64, StorageError>;
 }

@@ -1,10 +1,8 @@
-//! The internal trusted issuer `sigil`: mints root tokens with the internal signing key and
-//! verifies them strictly (size cap, allowed algorithm, published `kid`, times, claim types).
+//! The internal trusted issuer `sigil`: mints root tokens and login sessions with the internal
+//! signing key. Its tokens are verified like every other issuer's, by `verify.rs`.
 
-use serde_json::{Map, Value, json};
-use sigil_jose::{TimeRules, UnverifiedToken};
+use serde_json::json;
 
-use crate::identity::Identity;
 use crate::signing_keys::Keyring;
 
 /// Name of the internal trusted issuer.
@@ -13,7 +11,6 @@ pub const INTERNAL_ISSUER: &str = "sigil";
 pub const INTERNAL_KEY: &str = "sigil-internal";
 /// The `iss` of internal tokens: stable across changes of the public URL.
 pub const INTERNAL_ISS: &str = "urn:sigil:internal";
-const LEEWAY_SECS: u64 = 60;
 
 /// Why a token was not accepted, with a stable machine-readable code.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -72,17 +69,10 @@ pub struct MintedToken {
 }
 
 /// The internal issuer.
-#[derive(Clone, Debug)]
-pub struct InternalIssuer {
-    max_token_bytes: usize,
-}
+#[derive(Clone, Copy, Debug, Default)]
+pub struct InternalIssuer;
 
 impl InternalIssuer {
-    /// An internal issuer refusing tokens over `max_token_bytes`.
-    pub fn new(max_token_bytes: usize) -> InternalIssuer {
-        InternalIssuer { max_token_bytes }
-    }
-
     /// Mints a token for `subject` carrying `policies`, signed by the internal key's signer.
     /// `None` when the key is absent or sealed.
     pub fn mint(
@@ -113,70 +103,4 @@ impl InternalIssuer {
             jti,
         })
     }
-
-    /// Whether `token` claims to come from the internal issuer (unverified routing only).
-    pub fn claims_token(&self, token: &UnverifiedToken) -> bool {
-        token.unverified_issuer() == Some(INTERNAL_ISS)
-    }
-
-    /// Parses and verifies an internal token into an identity.
-    pub fn verify(
-        &self,
-        keyring: &Keyring,
-        token: &str,
-        now: i64,
-    ) -> Result<Identity, AuthRefused> {
-        let unverified = UnverifiedToken::parse(token, self.max_token_bytes)
-            .map_err(|e| AuthRefused::Malformed(e.to_string()))?;
-        if !self.claims_token(&unverified) {
-            return Err(AuthRefused::UnknownIssuer);
-        }
-        let kid = unverified.unverified_kid().ok_or(AuthRefused::UnknownKey)?;
-        let key = keyring
-            .get(INTERNAL_KEY)
-            .and_then(|key| key.verifier(kid, now))
-            .ok_or(AuthRefused::UnknownKey)?;
-        let verified = unverified
-            .verify(key)
-            .map_err(|_| AuthRefused::SignatureInvalid)?;
-        let claims = verified.claims();
-        let rules = TimeRules {
-            now,
-            leeway: LEEWAY_SECS,
-            require_exp: true,
-            max_token_age: None,
-        };
-        sigil_jose::check_times(claims, &rules).map_err(|e| match e {
-            sigil_jose::JoseError::Expired => AuthRefused::Expired,
-            other => AuthRefused::NotYetValid(other.to_string()),
-        })?;
-        let subject = claims
-            .get("sub")
-            .and_then(Value::as_str)
-            .ok_or(AuthRefused::ClaimInvalid("sub"))?;
-        let policies = string_array(claims, "policies")?;
-        Ok(Identity {
-            id: format!("{INTERNAL_ISSUER}:{subject}"),
-            trusted_issuer: INTERNAL_ISSUER.to_owned(),
-            project: "default".to_owned(),
-            roles: Vec::new(),
-            permissions: u64::MAX,
-            policies,
-            claims: claims.clone(),
-        })
-    }
-}
-
-fn string_array(
-    claims: &Map<String, Value>,
-    name: &'static str,
-) -> Result<Vec<String>, AuthRefused> {
-    let Some(Value::Array(items)) = claims.get(name) else {
-        return Err(AuthRefused::ClaimInvalid(name));
-    };
-    items
-        .iter()
-        .map(|item| item.as_str().map(str::to_owned))
-        .collect::<Option<Vec<String>>>()
-        .ok_or(AuthRefused::ClaimInvalid(name))
 }

@@ -125,6 +125,7 @@ impl TrustedIssuer {
 pub struct TrustRegistry {
     by_name: HashMap<String, Arc<TrustedIssuer>>,
     by_iss: HashMap<String, Arc<TrustedIssuer>>,
+    custom_headers: Vec<String>,
 }
 
 impl TrustRegistry {
@@ -137,7 +138,13 @@ impl TrustRegistry {
         for issuer in sorted {
             registry.insert(issuer);
         }
+        registry.index_headers();
         registry
+    }
+
+    /// Header names other than `authorization` that some issuer's tokens arrive in.
+    pub fn custom_headers(&self) -> &[String] {
+        &self.custom_headers
     }
 
     /// The issuer whose tokens carry `iss` (exact, byte-equal).
@@ -161,6 +168,7 @@ impl TrustRegistry {
     pub fn with(&self, issuer: Arc<TrustedIssuer>) -> TrustRegistry {
         let mut next = self.without(&issuer.spec.name);
         next.insert(issuer);
+        next.index_headers();
         next
     }
 
@@ -169,6 +177,7 @@ impl TrustRegistry {
         let mut next = TrustRegistry {
             by_name: self.by_name.clone(),
             by_iss: self.by_iss.clone(),
+            custom_headers: Vec::new(),
         };
         if let Some(old) = next.by_name.remove(name)
             && next
@@ -178,7 +187,20 @@ impl TrustRegistry {
         {
             next.by_iss.remove(&old.spec.issuer);
         }
+        next.index_headers();
         next
+    }
+
+    fn index_headers(&mut self) {
+        let mut headers: Vec<String> = self
+            .by_name
+            .values()
+            .map(|i| i.spec.header.clone())
+            .filter(|h| h != "authorization")
+            .collect();
+        headers.sort();
+        headers.dedup();
+        self.custom_headers = headers;
     }
 
     fn insert(&mut self, issuer: Arc<TrustedIssuer>) {

@@ -6,7 +6,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use arc_swap::ArcSwap;
-use serde_json::Value;
 use sigil_jose::Algorithm;
 use tokio::sync::{Mutex, watch};
 
@@ -18,7 +17,6 @@ use super::sources::{self, RefreshOutcome};
 use super::spec::{TrustedIssuerFields, TrustedIssuerSpec};
 use super::verify::{self, Request, Trace, Verified, VerifyRefused};
 use crate::clock::Clock;
-use crate::identity::Identity;
 use crate::minting::Stamps;
 use crate::signing_keys::SigningKeys;
 use crate::storage::{DocumentKind, DocumentRecord, Expected, StorageError, Store};
@@ -340,39 +338,6 @@ impl TrustedIssuers {
             .candidate_keys(&issuer, parsed.unverified_kid(), algorithm, now, trace)
             .await?;
         verify::finish(&issuer, &parsed, &candidates, &request, trace)
-    }
-
-    /// The identity a verified token stands for. Internal tokens carry their `policies`;
-    /// other issuers' tokens get policies from identity mappings only.
-    pub fn identity(&self, verified: &Verified) -> Identity {
-        let subject = verified
-            .claims
-            .get("sub")
-            .and_then(Value::as_str)
-            .unwrap_or_default();
-        let policies = if verified.issuer.is_internal {
-            verified
-                .claims
-                .get("policies")
-                .and_then(Value::as_array)
-                .map(|p| {
-                    p.iter()
-                        .filter_map(|v| v.as_str().map(str::to_owned))
-                        .collect()
-                })
-                .unwrap_or_default()
-        } else {
-            Vec::new()
-        };
-        Identity {
-            id: format!("{}:{subject}", verified.issuer.spec.name),
-            trusted_issuer: verified.issuer.spec.name.clone(),
-            project: verified.issuer.spec.project.clone(),
-            roles: verified.roles.clone(),
-            permissions: verified.permissions,
-            policies,
-            claims: verified.claims.clone(),
-        }
     }
 
     /// Refreshes due issuers until `shutdown` flips.

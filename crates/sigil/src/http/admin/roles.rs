@@ -58,6 +58,7 @@ impl ConfigResource for Roles {
         "max_ttl",
         "token_type",
         "verbose_logging",
+        "limit_to_subject_exp",
     ];
     const RULES: BodyRules = BodyRules {
         aliases: &[],

@@ -8,11 +8,13 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value};
+use serde_json::{Map, Value, json};
+use sigil_policy::Operation;
 
 use super::super::body::{self, BodyRules};
 use super::super::payload::Payload;
 use super::super::{ApiError, AppState};
+use crate::identity::{MappingTrace, resolve};
 use crate::trust::{Trace, Verified};
 use crate::validation::FieldError;
 
@@ -30,6 +32,11 @@ pub struct VerifyRequest {
     pub token: Option<String>,
     /// An audience the token must also carry.
     pub audience: Option<String>,
+    /// (explain) A resource path to judge the identity's policies on, e.g.
+    /// `/jwt-issuers/payments-api/roles/deployer/mint`.
+    pub path: Option<String>,
+    /// (explain) The operation on `path`: create, read, update or delete (default update).
+    pub operation: Option<String>,
 }
 
 /// A verified token.
@@ -64,6 +71,15 @@ pub struct ExplainResponse {
     pub message: Option<String>,
     /// Each check in order.
     pub trace: Trace,
+    /// The identity the token maps to (valid tokens).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub identity: Option<crate::identity::Identity>,
+    /// Every identity mapping tried, in order, and its outcome.
+    pub mappings: MappingTrace,
+    /// The policy decision on the requested path and operation, with every rule consulted.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
+    pub policy: Option<Value>,
 }
 
 #[utoipa::path(post, path = "/v1/verify", tag = "verify", request_body = VerifyRequest,
@@ -72,11 +88,11 @@ async fn verify_token(
     State(state): State<AppState>,
     payload: Payload,
 ) -> Result<Response, ApiError> {
-    let (token, audience) = read(&payload)?;
+    let request = read(&payload)?;
     let mut trace = Trace::default();
     match state
         .trust
-        .verify(&token, audience.as_deref(), &mut trace)
+        .verify(&request.token, request.audience.as_deref(), &mut trace)
         .await
     {
         Ok(verified) => Ok(Json(response(&verified)).into_response()),
@@ -90,23 +106,49 @@ async fn explain_token(
     State(state): State<AppState>,
     payload: Payload,
 ) -> Result<Response, ApiError> {
-    let (token, audience) = read(&payload)?;
+    let request = read(&payload)?;
+    let operation = match request.operation.as_deref() {
+        None => Operation::Update,
+        Some(name) => Operation::parse(name).ok_or_else(|| {
+            ApiError::field("operation", "must be one of create, read, update, delete")
+        })?,
+    };
     let mut trace = Trace::recording();
     let outcome = state
         .trust
-        .verify(&token, audience.as_deref(), &mut trace)
+        .verify(&request.token, request.audience.as_deref(), &mut trace)
         .await;
+    let mut mappings = MappingTrace::default();
     let (status, body) = match outcome {
-        Ok(verified) => (
-            StatusCode::OK,
-            ExplainResponse {
-                valid: true,
-                result: Some(response(&verified)),
-                error_code: None,
-                message: None,
-                trace,
-            },
-        ),
+        Ok(verified) => {
+            let resolved = resolve(&verified, &state.mappings.table(), &mut mappings);
+            let policy = match &request.path {
+                Some(path) => {
+                    let (decision, rules) =
+                        state
+                            .policies
+                            .set()
+                            .explain(&resolved.identity.policies, path, operation);
+                    Some(
+                        json!({"path": path, "operation": operation, "decision": decision, "rules": rules}),
+                    )
+                }
+                None => None,
+            };
+            (
+                StatusCode::OK,
+                ExplainResponse {
+                    valid: true,
+                    result: Some(response(&verified)),
+                    error_code: None,
+                    message: None,
+                    trace,
+                    identity: Some(resolved.identity),
+                    mappings,
+                    policy,
+                },
+            )
+        }
         Err(refused) => (
             StatusCode::UNAUTHORIZED,
             ExplainResponse {
@@ -115,13 +157,24 @@ async fn explain_token(
                 error_code: Some(refused.code()),
                 message: Some(refused.to_string()),
                 trace,
+                identity: None,
+                mappings,
+                policy: None,
             },
         ),
     };
     Ok((status, Json(body)).into_response())
 }
 
-fn read(payload: &Payload) -> Result<(String, Option<String>), ApiError> {
+/// A request with its token present and trimmed.
+struct Checked {
+    token: String,
+    audience: Option<String>,
+    path: Option<String>,
+    operation: Option<String>,
+}
+
+fn read(payload: &Payload) -> Result<Checked, ApiError> {
     let request: VerifyRequest = body::parse_body(
         payload.content_type.as_deref(),
         &payload.bytes,
@@ -131,7 +184,12 @@ fn read(payload: &Payload) -> Result<(String, Option<String>), ApiError> {
         .token
         .filter(|t| !t.trim().is_empty())
         .ok_or_else(|| ApiError::invalid(vec![FieldError::required("token")]))?;
-    Ok((token.trim().to_owned(), request.audience))
+    Ok(Checked {
+        token: token.trim().to_owned(),
+        audience: request.audience,
+        path: request.path,
+        operation: request.operation,
+    })
 }
 
 fn response(verified: &Verified) -> VerifyResponse {

@@ -1,8 +1,10 @@
 //! The SQLite backend: one WAL-mode database file, created owner-only, with embedded migrations.
-//! Every write runs in a `BEGIN IMMEDIATE` transaction, so its check of `Expected` and its
-//! writes see the same state: two racing read-modify-write saves cannot both succeed.
+//! Every check-then-write runs in a `BEGIN IMMEDIATE` transaction, so its check of `Expected`
+//! and its writes see the same state: two racing read-modify-write saves cannot both succeed.
+//! Single-statement writes (seal init, token uses) are atomic on their own.
 
 mod documents;
+mod replays;
 mod seal;
 mod signing_keys;
 
@@ -19,9 +21,12 @@ use sqlx::sqlite::{
 use sqlx::{Row, SqlSafeStr, Sqlite};
 
 use self::documents::SqliteDocumentStore;
+use self::replays::SqliteReplayStore;
 use self::seal::SqliteSealStore;
 use self::signing_keys::SqliteSigningKeyStore;
-use super::{DocumentStore, Expected, SealStore, SigningKeyStore, StorageError, Store};
+use super::{
+    DocumentStore, Expected, ReplayStore, SealStore, SigningKeyStore, StorageError, Store,
+};
 
 /// How long a write waits for another connection's write lock before failing.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
@@ -42,6 +47,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "documents",
         include_str!("../../../migrations/sqlite/0002_documents.sql"),
     ),
+    (
+        3,
+        "replays",
+        include_str!("../../../migrations/sqlite/0003_replays.sql"),
+    ),
 ];
 
 /// A [`Store`] backed by one SQLite database file.
@@ -50,6 +60,7 @@ pub struct SqliteStore {
     seal: SqliteSealStore,
     signing_keys: SqliteSigningKeyStore,
     documents: SqliteDocumentStore,
+    replays: SqliteReplayStore,
 }
 
 impl SqliteStore {
@@ -96,6 +107,7 @@ impl SqliteStore {
             seal: SqliteSealStore::new(pool.clone()),
             signing_keys: SqliteSigningKeyStore::new(pool.clone(), now.clone()),
             documents: SqliteDocumentStore::new(pool.clone(), now),
+            replays: SqliteReplayStore::new(pool.clone()),
             pool,
         }
     }
@@ -113,6 +125,10 @@ impl Store for SqliteStore {
 
     fn documents(&self) -> &dyn DocumentStore {
         &self.documents
+    }
+
+    fn replays(&self) -> &dyn ReplayStore {
+        &self.replays
     }
 
     async fn ping(&self) -> Result<(), StorageError> {

@@ -65,6 +65,53 @@ async fn reopening_keeps_the_data_and_reapplies_no_migration() {
 }
 
 #[tokio::test]
+async fn replay_records_survive_a_reopen() {
+    let directory = tempfile::tempdir().unwrap();
+    let path = directory.path().join("sigil.sqlite");
+    let first = SqliteStore::open(&path).await.unwrap();
+    let issuer = "https://idp.example.com";
+    assert!(
+        first
+            .replays()
+            .first_use(issuer, "jti-1", T0 + 300, T0)
+            .await
+            .unwrap()
+    );
+    first.pool.close().await;
+
+    let second = SqliteStore::open(&path).await.unwrap();
+
+    let replayed = second
+        .replays()
+        .first_use(issuer, "jti-1", T0 + 300, T0 + 1)
+        .await
+        .unwrap();
+    assert!(!replayed);
+}
+
+#[tokio::test]
+async fn replay_purge_uses_the_expiry_index() {
+    let directory = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open(&directory.path().join("sigil.sqlite"))
+        .await
+        .unwrap();
+
+    let plan: Vec<String> =
+        sqlx::query_scalar("EXPLAIN QUERY PLAN DELETE FROM replays WHERE expires_at <= ?")
+            .bind(T0)
+            .fetch_all(&store.pool)
+            .await
+            .unwrap();
+
+    // A scan of the whole table would hold the write lock for as long as it is large.
+    assert!(
+        plan.iter()
+            .any(|step| step.contains("USING COVERING INDEX replays_by_expiry")),
+        "{plan:?}"
+    );
+}
+
+#[tokio::test]
 async fn connections_use_wal_full_sync_foreign_keys_and_secure_delete() {
     let directory = tempfile::tempdir().unwrap();
     let store = SqliteStore::open(&directory.path().join("sigil.sqlite"))
