@@ -90,6 +90,40 @@ impl Client {
         Ok((status, value))
     }
 
+    /// Sends a form-encoded request (OAuth endpoints) and answers the status with the body.
+    pub async fn call_form(
+        &self,
+        method: Method,
+        path: &str,
+        form: &[(&str, String)],
+    ) -> anyhow::Result<(StatusCode, Value)> {
+        let body = form
+            .iter()
+            .fold(
+                form_urlencoded::Serializer::new(String::new()),
+                |mut s, (k, v)| {
+                    s.append_pair(k, v);
+                    s
+                },
+            )
+            .finish();
+        let response = self
+            .http
+            .request(method, format!("{}{path}", self.addr))
+            .header(
+                reqwest::header::CONTENT_TYPE,
+                "application/x-www-form-urlencoded",
+            )
+            .body(body)
+            .send()
+            .await
+            .with_context(|| format!("cannot reach Sigil at {}", self.addr))?;
+        let status = response.status();
+        let text = response.text().await.context("cannot read the response")?;
+        let value = serde_json::from_str(&text).unwrap_or(Value::String(text));
+        Ok((status, value))
+    }
+
     fn request(&self, method: Method, path: &str) -> reqwest::RequestBuilder {
         let url = format!("{}{path}", self.addr);
         let request = self.http.request(method, &url);

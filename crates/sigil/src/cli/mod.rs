@@ -5,9 +5,12 @@ mod client;
 mod decode;
 mod issuer;
 mod key;
+mod login;
+mod mapping;
 mod mint;
 mod operator;
 mod output;
+mod policy;
 mod role;
 mod serve;
 mod trust;
@@ -109,6 +112,34 @@ pub enum Command {
         #[command(flatten)]
         client: ClientArgs,
     },
+    /// Manage identity mappings.
+    Mapping {
+        #[command(subcommand)]
+        command: mapping::MappingCommand,
+        #[command(flatten)]
+        client: ClientArgs,
+    },
+    /// Manage policies.
+    Policy {
+        #[command(subcommand)]
+        command: policy::PolicyCommand,
+        #[command(flatten)]
+        client: ClientArgs,
+    },
+    /// Log in with an external JWT; prints a session token.
+    Login {
+        #[command(flatten)]
+        args: login::LoginArgs,
+        #[command(flatten)]
+        client: ClientArgs,
+    },
+    /// Exchange an external JWT for a token of a role (RFC 8693).
+    Exchange {
+        #[command(flatten)]
+        args: login::ExchangeArgs,
+        #[command(flatten)]
+        client: ClientArgs,
+    },
     /// Show a JWT's header and claims, offline and unverified.
     Decode(decode::DecodeArgs),
 }
@@ -146,6 +177,10 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Trust { command, client } => trust::run(command, &client).await,
         Command::Verify { args, client } => verify::run(args, &client, false).await,
         Command::Explain { args, client } => verify::run(args, &client, true).await,
+        Command::Mapping { command, client } => mapping::run_mapping(command, &client).await,
+        Command::Policy { command, client } => policy::run_policy(command, &client).await,
+        Command::Login { args, client } => login::run_login(args, &client).await,
+        Command::Exchange { args, client } => login::run_exchange(args, &client).await,
         Command::Decode(args) => decode::run(&args),
     }
 }
