@@ -228,7 +228,7 @@ impl Exchange<'_> {
             .claims
             .get("jti")
             .and_then(Value::as_str)
-            .filter(|j| !j.is_empty() && j.len() <= 512)
+            .filter(|j| !j.is_empty() && j.len() <= crate::storage::REPLAY_JTI_MAX_BYTES)
             .ok_or_else(|| ExchangeRefused::grant("jti missing or longer than 512 bytes"))?;
         let exp = subject
             .claims

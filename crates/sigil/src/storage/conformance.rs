@@ -72,7 +72,7 @@ macro_rules! conformance_tests {
             replay_pairs_match_exactly,
             replay_record_expired_at_now_admits_a_new_use,
             replay_purge_removes_only_expired_records_and_counts_them,
-            concurrent_first_uses_of_one_pair_admit_exactly_one,
+            concurrent_first_uses_of_one_replay_pair_admit_exactly_one,
             replay_pair_sizes_are_bounded_in_bytes_without_echoing_them,
         );
     };

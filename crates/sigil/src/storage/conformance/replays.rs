@@ -121,7 +121,7 @@ pub(crate) async fn replay_purge_removes_only_expired_records_and_counts_them(
     assert_eq!(replays.purge_expired(EXPIRES).await.unwrap(), 2);
 }
 
-pub(crate) async fn concurrent_first_uses_of_one_pair_admit_exactly_one(
+pub(crate) async fn concurrent_first_uses_of_one_replay_pair_admit_exactly_one(
     store: &dyn Store,
     _: &TestClock,
 ) {

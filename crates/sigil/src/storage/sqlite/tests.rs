@@ -96,8 +96,9 @@ async fn replay_purge_uses_the_expiry_index() {
         .await
         .unwrap();
 
-    let plan: Vec<String> =
-        sqlx::query_scalar("EXPLAIN QUERY PLAN DELETE FROM replays WHERE expires_at <= ?")
+    // Columns: id, parent, notused, detail.
+    let plan: Vec<(i64, i64, i64, String)> =
+        sqlx::query_as("EXPLAIN QUERY PLAN DELETE FROM replays WHERE expires_at <= ?")
             .bind(T0)
             .fetch_all(&store.pool)
             .await
@@ -106,7 +107,7 @@ async fn replay_purge_uses_the_expiry_index() {
     // A scan of the whole table would hold the write lock for as long as it is large.
     assert!(
         plan.iter()
-            .any(|step| step.contains("USING COVERING INDEX replays_by_expiry")),
+            .any(|(_, _, _, detail)| detail.contains("USING COVERING INDEX replays_by_expiry")),
         "{plan:?}"
     );
 }
