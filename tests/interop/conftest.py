@@ -53,10 +53,12 @@ def read_lines(stream, lines):
 
 @pytest.fixture(scope="session")
 def sigil():
-    """Starts `sigil serve --dev`, reads its three lines, and stops it with SIGTERM."""
+    """Starts `sigil serve --dev --allow-private-networks`, reads its three lines, and stops it
+    with SIGTERM."""
     with tempfile.TemporaryFile(mode="w+") as stderr:
         process = subprocess.Popen(
-            [SIGIL_BIN, "serve", "--dev", "--listen", "127.0.0.1:0"],
+            # Private networks allowed: test_trust.py serves JWKS documents on 127.0.0.1.
+            [SIGIL_BIN, "serve", "--dev", "--listen", "127.0.0.1:0", "--allow-private-networks"],
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=stderr,

@@ -16,6 +16,7 @@ use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 use super::body::{self, BodyRules};
+use super::negotiate;
 use super::payload::Payload;
 use super::resource::{self, Conventions, if_match};
 use super::{ApiError, AppState};
@@ -75,6 +76,10 @@ pub trait ConfigResource: Send + Sync + 'static {
         let checked = Self::check(state, scope, fields, existing);
         async move { checked }
     }
+    /// Whether `validate=true` on an existing item answers `preview`'s report (200) rather than
+    /// the write's bare 204: resources whose saves fetch from the network report what they
+    /// found.
+    const VALIDATE_REPORTS: bool = false;
     /// Notes about a request the write accepted but partly ignored (read-only fields).
     fn notes(_fields: &Self::Fields) -> Vec<String> {
         Vec::new()
@@ -309,6 +314,9 @@ async fn write<R: ConfigResource>(
         let notes = R::notes(&fields);
         let would_be = R::preview(state, scope, fields, existing.as_deref()).await?;
         let response = match existing {
+            Some(_) if R::VALIDATE_REPORTS => {
+                negotiate::render(StatusCode::OK, conventions.format, &would_be)
+            }
             Some(_) => StatusCode::NO_CONTENT.into_response(),
             None => conventions.would_create(&would_be),
         };

@@ -381,15 +381,16 @@ impl TrustedIssuers {
         if issuer.is_internal {
             return self.internal_key(kid, algorithm, now, trace);
         }
-        let mut keys = issuer.keys();
-        let allowed = verify::allowed_algorithms(issuer, &keys.algorithms());
-        if !allowed.contains(&algorithm) {
+        // An explicit allow-list refuses before any fetch; otherwise the key decides.
+        if let Some(allowed) = &issuer.spec.algorithms
+            && !allowed.contains(&algorithm)
+        {
             trace.record("algorithm", false, || {
                 format!("{algorithm} not in {allowed:?}")
             });
             return Err(VerifyRefused::AlgorithmNotAllowed(algorithm.to_string()));
         }
-        trace.record("algorithm", true, || format!("{algorithm} allowed"));
+        let mut keys = issuer.keys();
         if pick(&keys, kid, algorithm).is_empty() && issuer.spec.has_remote_sources() {
             // Unknown kid: at most one refetch per issuer per cooldown, shared by every
             // request that waits on the gate.
@@ -420,7 +421,19 @@ impl TrustedIssuers {
                 found.len()
             )
         });
-        Ok(found)
+        // The header's alg must agree with the key's type and curve.
+        let usable: Vec<TrustedKey> = found
+            .into_iter()
+            .filter(|k| k.algorithms.contains(&algorithm))
+            .collect();
+        if usable.is_empty() {
+            trace.record("algorithm", false, || {
+                format!("{algorithm} does not fit the key's type")
+            });
+            return Err(VerifyRefused::AlgorithmNotAllowed(algorithm.to_string()));
+        }
+        trace.record("algorithm", true, || format!("{algorithm} allowed"));
+        Ok(usable)
     }
 
     fn internal_key(

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use serde::Serialize;
 use serde_json::{Map, Value};
-use sigil_jose::{Algorithm, JoseError, TimeRules, UnverifiedToken};
+use sigil_jose::{JoseError, TimeRules, UnverifiedToken};
 
 use super::keyset::TrustedKey;
 use super::registry::TrustedIssuer;
@@ -186,15 +186,6 @@ pub fn parse<'t>(
             Err(refused)
         }
     }
-}
-
-/// The algorithms an issuer accepts: its allow-list, else those of its keys' types.
-pub fn allowed_algorithms(issuer: &TrustedIssuer, keys: &[Algorithm]) -> Vec<Algorithm> {
-    issuer
-        .spec
-        .algorithms
-        .clone()
-        .unwrap_or_else(|| keys.to_vec())
 }
 
 /// Step two, once the candidate keys are known: signature, claim types, times, audience,

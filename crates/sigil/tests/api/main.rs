@@ -6,6 +6,7 @@
 mod binary;
 mod conventions;
 mod discovery;
+mod external_idp;
 mod independent_verifiers;
 mod jwt_issuers;
 mod key_lifecycle;
@@ -14,3 +15,5 @@ mod roles;
 mod signing_keys;
 mod support;
 mod sys;
+mod trusted_issuers;
+mod verification;

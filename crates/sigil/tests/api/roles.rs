@@ -55,7 +55,8 @@ async fn a_minimal_role_is_shown_with_every_default() {
         "require_audience": false,
         "required_claims": [],
         "token_type": "jwt",
-        "verbose_logging": false
+        "verbose_logging": false,
+        "limit_to_subject_exp": false
     });
     assert_eq!(created.json, expected);
     let read = app.get(&format!("{ROLES}/deployer")).await;
@@ -105,7 +106,8 @@ verbose-logging: true
             "default_ttl": "5m",
             "max_ttl": "1h",
             "token_type": "at+jwt",
-            "verbose_logging": true
+            "verbose_logging": true,
+            "limit_to_subject_exp": false
         }),
         "fixed claim names are kept as written; durations are canonical"
     );

@@ -31,6 +31,7 @@ pub struct TestAppBuilder {
     initialise: bool,
     unseal: bool,
     args: ServeArgs,
+    config_file: Option<String>,
 }
 
 /// One Sigil server in-process.
@@ -107,11 +108,35 @@ impl TestAppBuilder {
         self
     }
 
+    /// Set `--allow-private-networks`, so key sources on 127.0.0.1 can be fetched.
+    pub fn allow_private_networks(mut self) -> Self {
+        self.args.allow_private_networks = true;
+        self
+    }
+
+    /// Set `--max-token-bytes`.
+    pub fn max_token_bytes(mut self, limit: usize) -> Self {
+        self.args.max_token_bytes = Some(limit);
+        self
+    }
+
+    /// Start with `--config` naming a TOML file of this text (kept in the data directory).
+    pub fn config_file(mut self, toml: &str) -> Self {
+        self.config_file = Some(toml.to_owned());
+        self
+    }
+
     /// Builds the server.
     pub async fn build(self) -> TestApp {
         let dir = Arc::new(tempfile::tempdir().expect("temporary directory"));
         let clock = FixedClock::at(SystemClock.now());
-        let mut app = TestApp::open(self.args, dir, clock).await;
+        let mut args = self.args;
+        if let Some(toml) = &self.config_file {
+            let path = dir.path().join("sigil.toml");
+            std::fs::write(&path, toml).expect("config file written");
+            args.config = Some(path);
+        }
+        let mut app = TestApp::open(args, dir, clock).await;
         if self.initialise {
             let init = app
                 .app
@@ -137,6 +162,7 @@ impl TestApp {
             initialise: true,
             unseal: true,
             args: ServeArgs::default(),
+            config_file: None,
         }
     }
 

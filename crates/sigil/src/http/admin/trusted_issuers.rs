@@ -91,6 +91,7 @@ impl ConfigResource for TrustedIssuers {
     type Fields = TrustedIssuerFields;
     type Item = TrustedIssuer;
     const KIND: &'static str = "trusted issuer";
+    const VALIDATE_REPORTS: bool = true;
     const CONFIG_FIELDS: &'static [&'static str] = &[
         "issuer",
         "project",
