@@ -9,7 +9,7 @@ use arc_swap::ArcSwap;
 use tokio::sync::Mutex;
 
 use super::mapping::{CompiledMapping, MappingFields, slug};
-use crate::minting::Stamps;
+use crate::storage::Stamps;
 use crate::storage::{DocumentKind, DocumentRecord, Expected, StorageError, Store};
 use crate::trust::TrustedIssuers;
 use crate::validation::{FieldError, check_name};
@@ -152,11 +152,7 @@ impl IdentityMappings {
                 .map_err(|e| corrupt(&doc.name, &format!("{} invalid fields", e.len())))?;
             all.push(Arc::new(LoadedMapping {
                 mapping,
-                stamps: Stamps {
-                    revision: doc.revision,
-                    created_at: doc.created_at,
-                    updated_at: doc.updated_at,
-                },
+                stamps: doc.stamps(),
             }));
         }
         self.table.store(Arc::new(MappingTable::new(all)));
@@ -226,16 +222,12 @@ impl IdentityMappings {
         let mapping = self.check(fields)?;
         let _writer = self.writer.lock().await;
         let name = mapping.name.clone();
-        let record = DocumentRecord {
-            kind: DocumentKind::IdentityMapping,
-            parent: String::new(),
-            name: name.clone(),
-            body: serde_json::to_value(&mapping.fields)
-                .map_err(|e| corrupt(&name, &e.to_string()))?,
-            revision: 0,
-            created_at: 0,
-            updated_at: 0,
-        };
+        let record = DocumentRecord::new(
+            DocumentKind::IdentityMapping,
+            "",
+            &name,
+            serde_json::to_value(&mapping.fields).map_err(|e| corrupt(&name, &e.to_string()))?,
+        );
         let written = self
             .store
             .documents()
@@ -244,11 +236,7 @@ impl IdentityMappings {
             .map_err(|e| refused(e, &name))?;
         let loaded = Arc::new(LoadedMapping {
             mapping,
-            stamps: Stamps {
-                revision: written.revision,
-                created_at: written.created_at,
-                updated_at: written.updated_at,
-            },
+            stamps: written,
         });
         self.table.rcu(|table| table.with(loaded.clone()));
         Ok((loaded, written.revision == 1))

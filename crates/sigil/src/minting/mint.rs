@@ -306,8 +306,9 @@ mod tests {
     use serde_json::json;
 
     use super::*;
-    use crate::minting::{IssuerFields, IssuerSpec, RoleFields, Stamps};
+    use crate::minting::{IssuerFields, IssuerSpec, RoleFields};
     use crate::signing_keys::{KeySpec, KeyStatus, KeyVersion, LoadedKey};
+    use crate::storage::Stamps;
 
     #[derive(Clone, Default)]
     struct Captured(Arc<Mutex<Vec<u8>>>);
@@ -336,8 +337,7 @@ mod tests {
             spec,
             stamps: Stamps {
                 revision: 1,
-                created_at: 0,
-                updated_at: 0,
+                ..Stamps::NONE
             },
             roles: Default::default(),
         };

@@ -11,6 +11,6 @@ pub mod template;
 pub use error::MintRefused;
 pub use issuer::{Distribute, IssuerFields, IssuerSpec, check_issuer_url};
 pub use mint::{Constraints, MintRequest, Minted, mint};
-pub use registry::{IssuerTable, LoadedIssuer, LoadedRole, Stamps};
+pub use registry::{IssuerTable, LoadedIssuer, LoadedRole};
 pub use role::{AllowedClaim, ClaimType, CompiledRole, RESERVED_CLAIMS, RoleFields, TokenType};
 pub use service::JwtIssuers;

@@ -6,17 +6,7 @@ use std::sync::Arc;
 
 use super::issuer::IssuerSpec;
 use super::role::CompiledRole;
-
-/// Revision and timestamps of a stored document.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Stamps {
-    /// Revision (the ETag).
-    pub revision: i64,
-    /// Creation time.
-    pub created_at: i64,
-    /// Last change.
-    pub updated_at: i64,
-}
+use crate::storage::Stamps;
 
 /// A role as loaded.
 #[derive(Debug)]

@@ -10,11 +10,11 @@ use tokio::sync::Mutex;
 
 use super::error::MintRefused;
 use super::issuer::{IssuerFields, IssuerSpec};
-use super::registry::{IssuerTable, LoadedIssuer, LoadedRole, Stamps};
+use super::registry::{IssuerTable, LoadedIssuer, LoadedRole};
 use super::role::{CompiledRole, RoleFields};
 use crate::duration::HumanDuration;
 use crate::signing_keys::{KeyUser, SigningKeys};
-use crate::storage::{DocumentKind, DocumentRecord, Expected, StorageError, Store, Written};
+use crate::storage::{DocumentKind, DocumentRecord, Expected, Stamps, StorageError, Store};
 use crate::validation::FieldError;
 
 /// The JWT issuer service of one node.
@@ -74,7 +74,7 @@ impl JwtIssuers {
                     role.name.clone(),
                     Arc::new(LoadedRole {
                         role,
-                        stamps: stamps(&doc),
+                        stamps: doc.stamps(),
                     }),
                 );
         }
@@ -83,7 +83,7 @@ impl JwtIssuers {
             let spec = IssuerSpec::from_fields(decode(&doc)?).map_err(|e| corrupt(&doc, &e))?;
             let roles = roles_by_issuer.remove(&spec.name).unwrap_or_default();
             self.register_usage(&spec);
-            let issuer = self.loaded(spec, stamps(&doc), roles);
+            let issuer = self.loaded(spec, doc.stamps(), roles);
             issuers.insert(issuer.spec.name.clone(), Arc::new(issuer));
         }
         self.table.store(Arc::new(IssuerTable::new(issuers)));
@@ -156,7 +156,7 @@ impl JwtIssuers {
             .map(|i| i.roles.clone())
             .unwrap_or_default();
         self.register_usage(&spec);
-        let issuer = Arc::new(self.loaded(spec, stamps_of(&written), roles));
+        let issuer = Arc::new(self.loaded(spec, written, roles));
         self.swap(|table| table.with(issuer.clone()));
         Ok((issuer, written.revision == 1))
     }
@@ -210,7 +210,7 @@ impl JwtIssuers {
             .await?;
         let loaded = Arc::new(LoadedRole {
             role,
-            stamps: stamps_of(&written),
+            stamps: written,
         });
         let current = self
             .table()
@@ -280,16 +280,8 @@ impl JwtIssuers {
         name: &str,
         body: serde_json::Value,
         expected: Expected,
-    ) -> Result<Written, MintRefused> {
-        let record = DocumentRecord {
-            kind,
-            parent: parent.to_owned(),
-            name: name.to_owned(),
-            body,
-            revision: 0,
-            created_at: 0,
-            updated_at: 0,
-        };
+    ) -> Result<Stamps, MintRefused> {
+        let record = DocumentRecord::new(kind, parent, name, body);
         self.store
             .documents()
             .save(&record, expected)
@@ -330,22 +322,6 @@ impl JwtIssuers {
 
 fn usage_id(issuer: &str) -> String {
     format!("jwt-issuer:{issuer}")
-}
-
-fn stamps(doc: &DocumentRecord) -> Stamps {
-    Stamps {
-        revision: doc.revision,
-        created_at: doc.created_at,
-        updated_at: doc.updated_at,
-    }
-}
-
-fn stamps_of(written: &Written) -> Stamps {
-    Stamps {
-        revision: written.revision,
-        created_at: written.created_at,
-        updated_at: written.updated_at,
-    }
 }
 
 fn decode<T: serde::de::DeserializeOwned>(doc: &DocumentRecord) -> Result<T, MintRefused> {

@@ -8,7 +8,7 @@ use arc_swap::ArcSwap;
 use sigil_policy::{Decision, Operation, Policy, PolicyFields, PolicySet, RuleTrace};
 use tokio::sync::Mutex;
 
-use crate::minting::Stamps;
+use crate::storage::Stamps;
 use crate::storage::{DocumentKind, DocumentRecord, Expected, StorageError, Store};
 use crate::validation::{FieldError, check_name};
 
@@ -140,11 +140,7 @@ impl Policies {
                 .map_err(|e| corrupt(&doc.name, &e.to_string()))?;
             let policy = Policy::from_fields(doc.name.clone(), &fields)
                 .map_err(|e| corrupt(&doc.name, &format!("{} invalid fields", e.len())))?;
-            let stamps = Stamps {
-                revision: doc.revision,
-                created_at: doc.created_at,
-                updated_at: doc.updated_at,
-            };
+            let stamps = doc.stamps();
             items.insert(
                 doc.name.clone(),
                 Arc::new(LoadedPolicy {
@@ -200,16 +196,12 @@ impl Policies {
     ) -> Result<(Arc<LoadedPolicy>, bool), PolicyRefused> {
         let policy = self.check(name, &fields)?;
         let _writer = self.writer.lock().await;
-        let record = DocumentRecord {
-            kind: DocumentKind::Policy,
-            parent: String::new(),
-            name: policy.name.clone(),
-            body: serde_json::to_value(&fields)
-                .map_err(|e| corrupt(&policy.name, &e.to_string()))?,
-            revision: 0,
-            created_at: 0,
-            updated_at: 0,
-        };
+        let record = DocumentRecord::new(
+            DocumentKind::Policy,
+            "",
+            &policy.name,
+            serde_json::to_value(&fields).map_err(|e| corrupt(&policy.name, &e.to_string()))?,
+        );
         let written = self
             .store
             .documents()
@@ -219,11 +211,7 @@ impl Policies {
         let loaded = Arc::new(LoadedPolicy {
             policy,
             fields,
-            stamps: Stamps {
-                revision: written.revision,
-                created_at: written.created_at,
-                updated_at: written.updated_at,
-            },
+            stamps: written,
             built_in: false,
         });
         self.table.rcu(|table| table.with(loaded.clone()));
@@ -256,11 +244,7 @@ fn with_root(
         Arc::new(LoadedPolicy {
             policy: root,
             fields,
-            stamps: Stamps {
-                revision: 0,
-                created_at: 0,
-                updated_at: 0,
-            },
+            stamps: Stamps::NONE,
             built_in: true,
         }),
     );

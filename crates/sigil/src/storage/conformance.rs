@@ -12,7 +12,7 @@ use std::sync::atomic::{AtomicI64, Ordering};
 use serde_json::json;
 
 use super::{
-    Expected, KeyVersionRecord, SealRecord, SigningKeyRecord, StorageError, Store, Written,
+    Expected, KeyVersionRecord, SealRecord, SigningKeyRecord, Stamps, StorageError, Store,
 };
 
 /// Expands to one `#[tokio::test]` per conformance test, each on a store from `$factory`.
@@ -177,7 +177,7 @@ pub(crate) async fn create_answers_revision_one_stamped_now(store: &dyn Store, _
         .unwrap();
     assert_eq!(
         written,
-        Written {
+        Stamps {
             revision: 1,
             created_at: T0,
             updated_at: T0
@@ -222,7 +222,7 @@ pub(crate) async fn save_increments_revision_and_keeps_created_at(
 
     let written = keys.save(&changed, Expected::Revision(1)).await.unwrap();
 
-    let expected = Written {
+    let expected = Stamps {
         revision: 2,
         created_at: T0,
         updated_at: T0 + 60,
@@ -346,7 +346,7 @@ pub(crate) async fn save_expecting_any_creates_then_replaces(store: &dyn Store, 
     assert_eq!(created.revision, 1);
     assert_eq!(
         replaced,
-        Written {
+        Stamps {
             revision: 2,
             created_at: T0,
             updated_at: T0 + 5

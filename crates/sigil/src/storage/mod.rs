@@ -13,7 +13,7 @@ use async_trait::async_trait;
 
 pub use error::StorageError;
 pub use records::{
-    DocumentKind, DocumentRecord, KeyVersionRecord, SealRecord, SigningKeyRecord, Written,
+    DocumentKind, DocumentRecord, KeyVersionRecord, SealRecord, SigningKeyRecord, Stamps,
 };
 
 /// What a write expects to find: optimistic concurrency for every aggregate.
@@ -67,7 +67,7 @@ pub trait SigningKeyStore: Send + Sync {
         &self,
         record: &SigningKeyRecord,
         expected: Expected,
-    ) -> Result<Written, StorageError>;
+    ) -> Result<Stamps, StorageError>;
     /// Deletes the key and its versions when `expected` holds.
     async fn delete(&self, name: &str, expected: Expected) -> Result<(), StorageError>;
 }
@@ -94,7 +94,7 @@ pub trait DocumentStore: Send + Sync {
         &self,
         record: &DocumentRecord,
         expected: Expected,
-    ) -> Result<Written, StorageError>;
+    ) -> Result<Stamps, StorageError>;
     /// Deletes one document when `expected` holds, and in the same transaction every
     /// document whose parent is its name and whose kind is in `children`.
     async fn delete(

@@ -2,15 +2,24 @@
 
 use serde_json::Value;
 
-/// The revision and timestamps a successful write produced.
+/// The revision and timestamps of a stored item, as a write produced them.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Written {
+pub struct Stamps {
     /// The new revision (1 for a fresh item, then +1 per write).
     pub revision: i64,
     /// When the item was first created.
     pub created_at: i64,
     /// When this write happened.
     pub updated_at: i64,
+}
+
+impl Stamps {
+    /// The stamps of an item that is not stored (built-in and static items).
+    pub const NONE: Stamps = Stamps {
+        revision: 0,
+        created_at: 0,
+        updated_at: 0,
+    };
 }
 
 /// The seal: the data key wrapped by the root key, and how the root key was split.
@@ -63,6 +72,30 @@ pub struct KeyVersionRecord {
     /// PKCS#8 private key sealed with AES-256-GCM (name and version as associated data);
     /// `None` once retired and destroyed.
     pub sealed_private_key: Option<Vec<u8>>,
+}
+
+impl DocumentRecord {
+    /// A record to save: revision and times are set by the store.
+    pub fn new(kind: DocumentKind, parent: &str, name: &str, body: Value) -> DocumentRecord {
+        DocumentRecord {
+            kind,
+            parent: parent.to_owned(),
+            name: name.to_owned(),
+            body,
+            revision: 0,
+            created_at: 0,
+            updated_at: 0,
+        }
+    }
+
+    /// The stored revision and times.
+    pub fn stamps(&self) -> Stamps {
+        Stamps {
+            revision: self.revision,
+            created_at: self.created_at,
+            updated_at: self.updated_at,
+        }
+    }
 }
 
 /// The kinds of configuration document.

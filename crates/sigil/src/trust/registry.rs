@@ -10,7 +10,7 @@ use serde::Serialize;
 
 use super::keyset::{KeySet, KeySource};
 use super::spec::TrustedIssuerSpec;
-use crate::minting::Stamps;
+use crate::storage::Stamps;
 
 /// What is known about one key source's fetches.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, utoipa::ToSchema)]
@@ -79,16 +79,7 @@ impl TrustedIssuer {
 
     /// The internal issuer's placeholder (its keys come from the keyring at verification).
     pub fn internal(spec: TrustedIssuerSpec) -> TrustedIssuer {
-        let mut issuer = TrustedIssuer::new(
-            spec,
-            Stamps {
-                revision: 0,
-                created_at: 0,
-                updated_at: 0,
-            },
-            false,
-            KeySet::default(),
-        );
+        let mut issuer = TrustedIssuer::new(spec, Stamps::NONE, false, KeySet::default());
         issuer.is_internal = true;
         issuer
     }

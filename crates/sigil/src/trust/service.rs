@@ -17,8 +17,8 @@ use super::sources::{self, RefreshOutcome};
 use super::spec::{TrustedIssuerFields, TrustedIssuerSpec};
 use super::verify::{self, Request, Trace, Verified, VerifyRefused};
 use crate::clock::Clock;
-use crate::minting::Stamps;
 use crate::signing_keys::SigningKeys;
+use crate::storage::Stamps;
 use crate::storage::{DocumentKind, DocumentRecord, Expected, StorageError, Store};
 use crate::validation::FieldError;
 
@@ -101,8 +101,7 @@ impl TrustedIssuers {
                 spec,
                 Stamps {
                     revision: 1,
-                    created_at: 0,
-                    updated_at: 0,
+                    ..Stamps::NONE
                 },
                 true,
             )));
@@ -121,7 +120,7 @@ impl TrustedIssuers {
                 .map_err(|e| corrupt(&doc, &e.to_string()))?;
             let spec = TrustedIssuerSpec::from_fields(fields)
                 .map_err(|e| corrupt(&doc, &format!("{} invalid fields", e.len())))?;
-            issuers.push(Arc::new(installed(spec, stamps(&doc), false)));
+            issuers.push(Arc::new(installed(spec, doc.stamps(), false)));
         }
         self.registry.store(Arc::new(TrustRegistry::new(issuers)));
         Ok(())
@@ -181,15 +180,7 @@ impl TrustedIssuers {
         fields: TrustedIssuerFields,
     ) -> Result<(TrustedIssuer, RefreshOutcome), TrustRefused> {
         let spec = self.check(fields)?;
-        let issuer = installed(
-            spec,
-            Stamps {
-                revision: 0,
-                created_at: 0,
-                updated_at: 0,
-            },
-            false,
-        );
+        let issuer = installed(spec, Stamps::NONE, false);
         let outcome = self.fetch_now(&issuer).await;
         if !outcome.failures.is_empty() {
             let errors = outcome
@@ -213,16 +204,13 @@ impl TrustedIssuers {
         let (probed, _) = self.probe(fields).await?;
         let _writer = self.writer.lock().await;
         let name = probed.spec.name.clone();
-        let record = DocumentRecord {
-            kind: DocumentKind::TrustedIssuer,
-            parent: String::new(),
-            name: name.clone(),
-            body: serde_json::to_value(&probed.spec.fields)
+        let record = DocumentRecord::new(
+            DocumentKind::TrustedIssuer,
+            "",
+            &name,
+            serde_json::to_value(&probed.spec.fields)
                 .map_err(|e| corrupt_new(&name, &e.to_string()))?,
-            revision: 0,
-            created_at: 0,
-            updated_at: 0,
-        };
+        );
         let written = self
             .setup
             .store
@@ -230,11 +218,7 @@ impl TrustedIssuers {
             .save(&record, expected)
             .await
             .map_err(|e| refused(e, &name))?;
-        let stamps = Stamps {
-            revision: written.revision,
-            created_at: written.created_at,
-            updated_at: written.updated_at,
-        };
+        let stamps = written;
         let issuer = Arc::new(TrustedIssuer::new(
             probed.spec.clone(),
             stamps,
@@ -531,14 +515,6 @@ fn internal_spec() -> TrustedIssuerSpec {
             issuer: Some(INTERNAL_ISS.to_owned()),
             ..TrustedIssuerFields::default()
         },
-    }
-}
-
-fn stamps(doc: &DocumentRecord) -> Stamps {
-    Stamps {
-        revision: doc.revision,
-        created_at: doc.created_at,
-        updated_at: doc.updated_at,
     }
 }
 

@@ -4,7 +4,7 @@
 use serde_json::json;
 
 use super::{T0, TestClock};
-use crate::storage::{DocumentKind, DocumentRecord, Expected, StorageError, Store, Written};
+use crate::storage::{DocumentKind, DocumentRecord, Expected, Stamps, StorageError, Store};
 
 pub(crate) async fn unknown_document_is_none(store: &dyn Store, _: &TestClock) {
     let got = store
@@ -30,7 +30,7 @@ pub(crate) async fn document_create_then_get_round_trips(store: &dyn Store, _: &
 
     assert_eq!(
         written,
-        Written {
+        Stamps {
             revision: 1,
             created_at: T0,
             updated_at: T0
@@ -97,12 +97,12 @@ pub(crate) async fn document_save_increments_revision_and_keeps_created_at(
     assert_eq!(
         (second, third),
         (
-            Written {
+            Stamps {
                 revision: 2,
                 created_at: T0,
                 updated_at: T0 + 60
             },
-            Written {
+            Stamps {
                 revision: 3,
                 created_at: T0,
                 updated_at: T0 + 65
@@ -218,7 +218,7 @@ pub(crate) async fn document_save_expecting_any_creates_then_replaces(
     assert_eq!(created.revision, 1);
     assert_eq!(
         replaced,
-        Written {
+        Stamps {
             revision: 2,
             created_at: T0,
             updated_at: T0 + 5

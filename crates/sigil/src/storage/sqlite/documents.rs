@@ -8,9 +8,7 @@ use async_trait::async_trait;
 use sqlx::sqlite::{SqlitePool, SqliteRow};
 
 use super::{backend, check_expected, column, json_column};
-use crate::storage::{
-    DocumentKind, DocumentRecord, DocumentStore, Expected, StorageError, Written,
-};
+use crate::storage::{DocumentKind, DocumentRecord, DocumentStore, Expected, Stamps, StorageError};
 
 /// `SELECT` of every column `document_from_row` reads; a macro so `concat!` can extend it.
 macro_rules! select_documents {
@@ -79,7 +77,7 @@ impl DocumentStore for SqliteDocumentStore {
         &self,
         record: &DocumentRecord,
         expected: Expected,
-    ) -> Result<Written, StorageError> {
+    ) -> Result<Stamps, StorageError> {
         let kind = record.kind.as_str();
         let body = serde_json::to_string(&record.body)
             .map_err(|error| StorageError::Backend(format!("serialising JSON: {error}")))?;
@@ -114,12 +112,12 @@ impl DocumentStore for SqliteDocumentStore {
         )?;
         let now = (self.now)();
         let written = match stored {
-            None => Written {
+            None => Stamps {
                 revision: 1,
                 created_at: now,
                 updated_at: now,
             },
-            Some((revision, created_at)) => Written {
+            Some((revision, created_at)) => Stamps {
                 revision: revision + 1,
                 created_at,
                 updated_at: now,

@@ -10,7 +10,7 @@ use sqlx::sqlite::{SqliteConnection, SqlitePool, SqliteRow};
 
 use super::{backend, check_expected, column, json_column};
 use crate::storage::{
-    Expected, KeyVersionRecord, SigningKeyRecord, SigningKeyStore, StorageError, Written,
+    Expected, KeyVersionRecord, SigningKeyRecord, SigningKeyStore, Stamps, StorageError,
 };
 
 const KIND: &str = "signing key";
@@ -124,7 +124,7 @@ impl SigningKeyStore for SqliteSigningKeyStore {
         &self,
         record: &SigningKeyRecord,
         expected: Expected,
-    ) -> Result<Written, StorageError> {
+    ) -> Result<Stamps, StorageError> {
         refuse_duplicate_versions(record)?;
         let config = to_json(&record.config)?;
         let mut tx = self
@@ -153,12 +153,12 @@ impl SigningKeyStore for SqliteSigningKeyStore {
         )?;
         let now = (self.now)();
         let written = match stored {
-            None => Written {
+            None => Stamps {
                 revision: 1,
                 created_at: now,
                 updated_at: now,
             },
-            Some((revision, created_at)) => Written {
+            Some((revision, created_at)) => Stamps {
                 revision: revision + 1,
                 created_at,
                 updated_at: now,
