@@ -184,3 +184,15 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Decode(args) => decode::run(&args),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    use super::Cli;
+
+    #[test]
+    fn every_command_line_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+}

@@ -12,7 +12,8 @@ use super::{Client, ClientArgs};
 #[derive(Debug, clap::Args)]
 pub struct VerifyArgs {
     /// The JWT (or `-` to read it from standard input).
-    pub token: String,
+    #[arg(value_name = "TOKEN")]
+    pub jwt: String,
     /// An audience the token must carry.
     #[arg(long)]
     pub audience: Option<String>,
@@ -20,12 +21,12 @@ pub struct VerifyArgs {
 
 /// Verifies; `explain` prints every check.
 pub async fn run(args: VerifyArgs, client_args: &ClientArgs, explain: bool) -> anyhow::Result<()> {
-    let token = if args.token == "-" {
+    let token = if args.jwt == "-" {
         let mut text = String::new();
         std::io::Read::read_to_string(&mut std::io::stdin(), &mut text)?;
         text.trim().to_owned()
     } else {
-        args.token.trim().to_owned()
+        args.jwt.trim().to_owned()
     };
     let client = Client::new(client_args)?;
     let body = json!({"token": token, "audience": args.audience});

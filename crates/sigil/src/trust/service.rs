@@ -513,6 +513,8 @@ fn internal_spec() -> TrustedIssuerSpec {
         fields: TrustedIssuerFields {
             name: Some(INTERNAL_ISSUER.to_owned()),
             issuer: Some(INTERNAL_ISS.to_owned()),
+            algorithms: Some(vec![Algorithm::Es256.to_string()]),
+            enabled: Some(true),
             ..TrustedIssuerFields::default()
         },
     }

@@ -156,24 +156,33 @@ impl ConfigResource for TrustedIssuers {
         Ok(view)
     }
 
-    fn state(
-        _state: &AppState,
-        _scope: &[String],
-        item: &TrustedIssuer,
-    ) -> Result<Value, ApiError> {
+    fn state(state: &AppState, _scope: &[String], item: &TrustedIssuer) -> Result<Value, ApiError> {
         let keys = item.keys();
         let stamp = |t: i64| (t > 0).then(|| rfc3339(t));
+        let mut known_keys: Vec<KnownKey> = keys
+            .keys()
+            .into_iter()
+            .map(|k| KnownKey {
+                kid: k.kid.clone(),
+                algorithms: k.algorithms.iter().map(ToString::to_string).collect(),
+                source: k.source,
+            })
+            .collect();
+        if item.is_internal {
+            // The internal issuer's keys are the published versions of the internal key.
+            let keyring = state.keys.keyring();
+            let now = state.clock.now();
+            if let Some(key) = keyring.get(crate::trust::INTERNAL_KEY) {
+                known_keys.extend(key.published(now).map(|v| KnownKey {
+                    kid: Some(v.kid.clone()),
+                    algorithms: vec![key.spec.algorithm.to_string()],
+                    source: KeySource::Internal,
+                }));
+            }
+        }
         to_value(&TrustedIssuerState {
             config: Self::config(item)?,
-            known_keys: keys
-                .keys()
-                .into_iter()
-                .map(|k| KnownKey {
-                    kid: k.kid.clone(),
-                    algorithms: k.algorithms.iter().map(ToString::to_string).collect(),
-                    source: k.source,
-                })
-                .collect(),
+            known_keys,
             left_out_keys: keys.left_out().to_vec(),
             sources: item
                 .source_statuses()
