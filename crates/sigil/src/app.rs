@@ -11,7 +11,7 @@ use tokio::sync::watch;
 
 use crate::clock::Clock;
 use crate::config::{Config, StorageTarget};
-use crate::identity::IdentityMappings;
+use crate::identity::{Callers, IdentityMappings};
 use crate::minting::JwtIssuers;
 use crate::policies::Policies;
 use crate::seal::{Seal, SealRefused, SealStatus, Share, UnsealStep};
@@ -45,6 +45,8 @@ pub struct App {
     pub mappings: IdentityMappings,
     /// Policies.
     pub policies: Policies,
+    /// Callers authenticated recently (bearer token → identity).
+    pub callers: Callers,
 }
 
 /// What init answers, once.
@@ -143,6 +145,7 @@ impl App {
             },
         })?;
         Ok(Arc::new(App {
+            callers: Callers::new(),
             mappings,
             policies,
             trust,

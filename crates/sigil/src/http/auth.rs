@@ -4,6 +4,7 @@
 //! identity's policies decide. Default deny.
 
 use std::borrow::Cow;
+use std::sync::Arc;
 
 use axum::extract::{MatchedPath, RawPathParams, Request, State};
 use axum::http::{HeaderMap, Method, header};
@@ -12,14 +13,14 @@ use axum::response::{IntoResponse, Response};
 use sigil_policy::{Decision, Operation};
 
 use super::{ApiError, AppState};
-use crate::identity::{Identity, MappingTrace, Resolved, resolve};
+use crate::identity::{Current, Identity, MappingTrace, Resolved, resolve};
 use crate::trust::{AuthRefused, Trace, Verified};
 
 /// The authenticated caller of a request, and what the request does.
 #[derive(Clone, Debug)]
 pub struct Caller {
-    /// Who.
-    pub identity: Identity,
+    /// Who, and how the token was mapped.
+    pub resolved: Arc<Resolved>,
     /// The resource path as policies see it (`/signing-keys/payments`).
     pub resource: String,
     /// The operation.
@@ -47,22 +48,36 @@ pub async fn authenticate(
         return error.into_response();
     }
     request.extensions_mut().insert(Caller {
-        identity: resolved.identity,
+        resolved,
         resource,
         operation,
     });
     next.run(request).await
 }
 
-/// Verifies the caller's token and maps it to an identity.
-pub async fn identify(state: &AppState, headers: &HeaderMap) -> Result<Resolved, ApiError> {
+/// Verifies the caller's token and maps it to an identity; a token seen before is taken from
+/// the caller cache while nothing it depends on has changed.
+pub async fn identify(state: &AppState, headers: &HeaderMap) -> Result<Arc<Resolved>, ApiError> {
     let (token, arrived_in) = caller_token(state, headers)?;
+    let registry = state.trust.registry();
+    let keyring = state.keys.keyring();
+    let mappings = state.mappings.table();
+    let current = Current {
+        registry: &registry,
+        internal: state.trust.internal(),
+        keyring: &keyring,
+        mappings: &mappings,
+        now: state.clock.now(),
+    };
+    if let Some(known) = state.callers.get(token, &arrived_in, &current) {
+        return Ok(known);
+    }
     let verified = verify_from(state, token, &arrived_in).await?;
-    Ok(resolve(
-        &verified,
-        &state.mappings.table(),
-        &mut MappingTrace::default(),
-    ))
+    let resolved = Arc::new(resolve(&verified, &mappings, &mut MappingTrace::default()));
+    state
+        .callers
+        .insert(token, &arrived_in, &verified, resolved.clone(), &current);
+    Ok(resolved)
 }
 
 /// Verifies a token that arrived in header `arrived_in`: it must be the header its issuer

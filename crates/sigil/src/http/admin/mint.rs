@@ -82,7 +82,7 @@ async fn mint_token(
         &issuer,
         &role.role,
         &request,
-        &caller.identity,
+        &caller.resolved.identity,
         &key,
         state.clock.now(),
         &Constraints::default(),
