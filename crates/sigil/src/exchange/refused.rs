@@ -8,6 +8,9 @@ pub enum ExchangeRefused {
     /// A parameter is missing, repeated or unsupported.
     #[error("invalid_request: {0}")]
     InvalidRequest(String),
+    /// RFC 6749 §5.2: the grant type is not one this endpoint supports.
+    #[error("unsupported_grant_type: {0}")]
+    UnsupportedGrantType(String),
     /// The presented token is not acceptable (cause kept for the log only).
     #[error("invalid_grant: {cause}")]
     InvalidGrant {
@@ -39,6 +42,7 @@ impl ExchangeRefused {
     pub fn code(&self) -> &'static str {
         match self {
             ExchangeRefused::InvalidRequest(_) => "invalid_request",
+            ExchangeRefused::UnsupportedGrantType(_) => "unsupported_grant_type",
             ExchangeRefused::InvalidGrant { .. } => "invalid_grant",
             ExchangeRefused::InvalidScope(_) => "invalid_scope",
             ExchangeRefused::InvalidTarget(_) => "invalid_target",
@@ -54,6 +58,7 @@ impl ExchangeRefused {
             ExchangeRefused::InvalidGrant { .. } => GRANT_REFUSED.to_owned(),
             ExchangeRefused::Fault(_) => "internal error".to_owned(),
             ExchangeRefused::InvalidRequest(m)
+            | ExchangeRefused::UnsupportedGrantType(m)
             | ExchangeRefused::InvalidScope(m)
             | ExchangeRefused::InvalidTarget(m)
             | ExchangeRefused::Unavailable(m) => m.clone(),

@@ -10,7 +10,7 @@ use tokio::sync::Mutex;
 
 use super::mapping::{CompiledMapping, MappingFields, slug};
 use crate::storage::Stamps;
-use crate::storage::{DocumentKind, DocumentRecord, Expected, StorageError, Store};
+use crate::storage::{DocumentKind, DocumentRecord, Expected, Pages, StorageError, Store};
 use crate::trust::TrustedIssuers;
 use crate::validation::{FieldError, check_name};
 
@@ -140,20 +140,18 @@ impl IdentityMappings {
     pub async fn load(&self) -> Result<(), MappingRefused> {
         let _writer = self.writer.lock().await;
         let mut all = Vec::new();
-        for doc in self
-            .store
-            .documents()
-            .list(DocumentKind::IdentityMapping, None)
-            .await?
-        {
-            let fields: MappingFields = serde_json::from_value(doc.body.clone())
-                .map_err(|e| corrupt(&doc.name, &e.to_string()))?;
-            let mapping = CompiledMapping::compile(fields)
-                .map_err(|e| corrupt(&doc.name, &format!("{} invalid fields", e.len())))?;
-            all.push(Arc::new(LoadedMapping {
-                mapping,
-                stamps: doc.stamps(),
-            }));
+        let mut pages = Pages::new(self.store.documents(), DocumentKind::IdentityMapping);
+        while let Some(page) = pages.next().await? {
+            for doc in page {
+                let fields: MappingFields = serde_json::from_value(doc.body.clone())
+                    .map_err(|e| corrupt(&doc.name, &e.to_string()))?;
+                let mapping = CompiledMapping::compile(fields)
+                    .map_err(|e| corrupt(&doc.name, &format!("{} invalid fields", e.len())))?;
+                all.push(Arc::new(LoadedMapping {
+                    mapping,
+                    stamps: doc.stamps(),
+                }));
+            }
         }
         self.table.store(Arc::new(MappingTable::new(all)));
         Ok(())

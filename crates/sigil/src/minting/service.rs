@@ -14,7 +14,7 @@ use super::registry::{IssuerTable, LoadedIssuer, LoadedRole};
 use super::role::{CompiledRole, RoleFields};
 use crate::duration::HumanDuration;
 use crate::signing_keys::{KeyUser, SigningKeys};
-use crate::storage::{DocumentKind, DocumentRecord, Expected, Stamps, StorageError, Store};
+use crate::storage::{DocumentKind, DocumentRecord, Expected, Pages, Stamps, StorageError, Store};
 use crate::validation::FieldError;
 
 /// The JWT issuer service of one node.
@@ -59,32 +59,36 @@ impl JwtIssuers {
     pub async fn load(&self) -> Result<(), MintRefused> {
         let _writer = self.writer.lock().await;
         let documents = self.store.documents();
-        let issuer_docs = documents.list(DocumentKind::JwtIssuer, None).await?;
-        let role_docs = documents.list(DocumentKind::Role, None).await?;
         let mut roles_by_issuer: HashMap<String, HashMap<String, Arc<LoadedRole>>> = HashMap::new();
-        for doc in role_docs {
-            let fields: RoleFields = decode(&doc)?;
-            // Stored roles were valid when saved; an issuer cap lowered since is applied at mint.
-            let role = CompiledRole::compile(fields, HumanDuration::from_secs(u64::MAX))
-                .map_err(|e| corrupt(&doc, &e))?;
-            roles_by_issuer
-                .entry(doc.parent.clone())
-                .or_default()
-                .insert(
-                    role.name.clone(),
-                    Arc::new(LoadedRole {
-                        role,
-                        stamps: doc.stamps(),
-                    }),
-                );
+        let mut role_pages = Pages::new(documents, DocumentKind::Role);
+        while let Some(page) = role_pages.next().await? {
+            for doc in page {
+                let fields: RoleFields = decode(&doc)?;
+                // Stored roles were valid when saved; an issuer cap lowered since is applied at mint.
+                let role = CompiledRole::compile(fields, HumanDuration::from_secs(u64::MAX))
+                    .map_err(|e| corrupt(&doc, &e))?;
+                roles_by_issuer
+                    .entry(doc.parent.clone())
+                    .or_default()
+                    .insert(
+                        role.name.clone(),
+                        Arc::new(LoadedRole {
+                            role,
+                            stamps: doc.stamps(),
+                        }),
+                    );
+            }
         }
         let mut issuers = HashMap::new();
-        for doc in issuer_docs {
-            let spec = IssuerSpec::from_fields(decode(&doc)?).map_err(|e| corrupt(&doc, &e))?;
-            let roles = roles_by_issuer.remove(&spec.name).unwrap_or_default();
-            self.register_usage(&spec);
-            let issuer = self.loaded(spec, doc.stamps(), roles);
-            issuers.insert(issuer.spec.name.clone(), Arc::new(issuer));
+        let mut issuer_pages = Pages::new(documents, DocumentKind::JwtIssuer);
+        while let Some(page) = issuer_pages.next().await? {
+            for doc in page {
+                let spec = IssuerSpec::from_fields(decode(&doc)?).map_err(|e| corrupt(&doc, &e))?;
+                let roles = roles_by_issuer.remove(&spec.name).unwrap_or_default();
+                self.register_usage(&spec);
+                let issuer = self.loaded(spec, doc.stamps(), roles);
+                issuers.insert(issuer.spec.name.clone(), Arc::new(issuer));
+            }
         }
         self.table.store(Arc::new(IssuerTable::new(issuers)));
         Ok(())

@@ -9,7 +9,7 @@ use sigil_policy::{Decision, Operation, Policy, PolicyFields, PolicySet, RuleTra
 use tokio::sync::Mutex;
 
 use crate::storage::Stamps;
-use crate::storage::{DocumentKind, DocumentRecord, Expected, StorageError, Store};
+use crate::storage::{DocumentKind, DocumentRecord, Expected, Pages, StorageError, Store};
 use crate::validation::{FieldError, check_name};
 
 /// Why a policy operation was refused.
@@ -130,26 +130,24 @@ impl Policies {
     pub async fn load(&self) -> Result<(), PolicyRefused> {
         let _writer = self.writer.lock().await;
         let mut items = BTreeMap::new();
-        for doc in self
-            .store
-            .documents()
-            .list(DocumentKind::Policy, None)
-            .await?
-        {
-            let fields: PolicyFields = serde_json::from_value(doc.body.clone())
-                .map_err(|e| corrupt(&doc.name, &e.to_string()))?;
-            let policy = Policy::from_fields(doc.name.clone(), &fields)
-                .map_err(|e| corrupt(&doc.name, &format!("{} invalid fields", e.len())))?;
-            let stamps = doc.stamps();
-            items.insert(
-                doc.name.clone(),
-                Arc::new(LoadedPolicy {
-                    policy,
-                    fields,
-                    stamps,
-                    built_in: false,
-                }),
-            );
+        let mut pages = Pages::new(self.store.documents(), DocumentKind::Policy);
+        while let Some(page) = pages.next().await? {
+            for doc in page {
+                let fields: PolicyFields = serde_json::from_value(doc.body.clone())
+                    .map_err(|e| corrupt(&doc.name, &e.to_string()))?;
+                let policy = Policy::from_fields(doc.name.clone(), &fields)
+                    .map_err(|e| corrupt(&doc.name, &format!("{} invalid fields", e.len())))?;
+                let stamps = doc.stamps();
+                items.insert(
+                    doc.name.clone(),
+                    Arc::new(LoadedPolicy {
+                        policy,
+                        fields,
+                        stamps,
+                        built_in: false,
+                    }),
+                );
+            }
         }
         self.table
             .store(Arc::new(PolicyTable::new(with_root(items))));

@@ -62,6 +62,7 @@ macro_rules! conformance_tests {
             concurrent_document_saves_with_the_same_revision_admit_exactly_one,
             document_list_is_sorted_by_parent_then_name_bytewise,
             document_list_filters_by_kind_and_parent,
+            document_pages_walk_every_document_of_a_kind_once_in_order,
             documents_sharing_a_name_under_other_parents_or_kinds_coexist,
             document_delete_takes_listed_child_kinds_of_its_name_only,
             document_delete_with_stale_revision_is_refused_and_keeps_children,

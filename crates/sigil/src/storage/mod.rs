@@ -3,6 +3,7 @@
 //! and private key material is only ever stored sealed.
 
 mod error;
+mod pages;
 mod records;
 pub mod sqlite;
 
@@ -12,6 +13,7 @@ pub(crate) mod conformance;
 use async_trait::async_trait;
 
 pub use error::StorageError;
+pub use pages::{PAGE_SIZE, Pages};
 pub use records::{
     DocumentKind, DocumentRecord, KeyVersionRecord, SealRecord, SigningKeyRecord, Stamps,
 };
@@ -81,6 +83,14 @@ pub trait DocumentStore: Send + Sync {
         &self,
         kind: DocumentKind,
         parent: Option<&str>,
+    ) -> Result<Vec<DocumentRecord>, StorageError>;
+    /// Up to `limit` documents of `kind` after `(parent, name)` in (parent, name) order: loads
+    /// large configurations a page at a time instead of all at once.
+    async fn list_page(
+        &self,
+        kind: DocumentKind,
+        after: Option<(&str, &str)>,
+        limit: usize,
     ) -> Result<Vec<DocumentRecord>, StorageError>;
     /// One document.
     async fn get(

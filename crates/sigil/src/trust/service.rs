@@ -19,7 +19,7 @@ use super::verify::{self, Request, Trace, Verified, VerifyRefused};
 use crate::clock::Clock;
 use crate::signing_keys::SigningKeys;
 use crate::storage::Stamps;
-use crate::storage::{DocumentKind, DocumentRecord, Expected, StorageError, Store};
+use crate::storage::{DocumentKind, DocumentRecord, Expected, Pages, StorageError, Store};
 use crate::validation::FieldError;
 
 /// At most one unknown-`kid` refetch per issuer in this many seconds.
@@ -106,21 +106,18 @@ impl TrustedIssuers {
                 true,
             )));
         }
-        for doc in self
-            .setup
-            .store
-            .documents()
-            .list(DocumentKind::TrustedIssuer, None)
-            .await?
-        {
-            if static_names.contains(&doc.name) {
-                continue;
+        let mut pages = Pages::new(self.setup.store.documents(), DocumentKind::TrustedIssuer);
+        while let Some(page) = pages.next().await? {
+            for doc in page {
+                if static_names.contains(&doc.name) {
+                    continue;
+                }
+                let fields: TrustedIssuerFields = serde_json::from_value(doc.body.clone())
+                    .map_err(|e| corrupt(&doc, &e.to_string()))?;
+                let spec = TrustedIssuerSpec::from_fields(fields)
+                    .map_err(|e| corrupt(&doc, &format!("{} invalid fields", e.len())))?;
+                issuers.push(Arc::new(installed(spec, doc.stamps(), false)));
             }
-            let fields: TrustedIssuerFields = serde_json::from_value(doc.body.clone())
-                .map_err(|e| corrupt(&doc, &e.to_string()))?;
-            let spec = TrustedIssuerSpec::from_fields(fields)
-                .map_err(|e| corrupt(&doc, &format!("{} invalid fields", e.len())))?;
-            issuers.push(Arc::new(installed(spec, doc.stamps(), false)));
         }
         self.registry.store(Arc::new(TrustRegistry::new(issuers)));
         Ok(())
@@ -208,7 +205,7 @@ impl TrustedIssuers {
             DocumentKind::TrustedIssuer,
             "",
             &name,
-            serde_json::to_value(&probed.spec.fields)
+            serde_json::to_value(probed.spec.stored_fields())
                 .map_err(|e| corrupt_new(&name, &e.to_string()))?,
         );
         let written = self

@@ -109,7 +109,8 @@ pub struct TrustedIssuerSpec {
     pub allow_insecure_http: bool,
     /// Verifies tokens.
     pub enabled: bool,
-    /// The stored fields (read-only ones cleared), as shown.
+    /// The fields as given (read-only ones cleared; inline keys held parsed in
+    /// `inline_keys` only, not twice): see `stored_fields`.
     pub fields: TrustedIssuerFields,
 }
 
@@ -216,6 +217,9 @@ impl TrustedIssuerSpec {
             .discovery_url
             .as_deref()
             .map(super::documents::discovery_url);
+        // The parsed keys are the one copy kept; `stored_fields` writes them back out.
+        let mut fields = fields;
+        fields.keys = None;
         errors.finish(TrustedIssuerSpec {
             name,
             issuer,
@@ -236,6 +240,20 @@ impl TrustedIssuerSpec {
             enabled: fields.enabled.unwrap_or(true),
             fields,
         })
+    }
+
+    /// The fields to store and show, inline keys included.
+    pub fn stored_fields(&self) -> TrustedIssuerFields {
+        let mut fields = self.fields.clone();
+        if !self.inline_keys.is_empty() {
+            fields.keys = Some(
+                self.inline_keys
+                    .iter()
+                    .filter_map(|(jwk, _)| serde_json::to_value(jwk).ok())
+                    .collect(),
+            );
+        }
+        fields
     }
 
     /// Whether keys come from the network.

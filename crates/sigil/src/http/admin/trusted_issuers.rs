@@ -147,7 +147,7 @@ impl ConfigResource for TrustedIssuers {
     }
 
     fn config(item: &TrustedIssuer) -> Result<Value, ApiError> {
-        let mut view = to_value(&item.spec.fields)?;
+        let mut view = to_value(&item.spec.stored_fields())?;
         if let Some(fields) = view.as_object_mut() {
             fields.retain(|_, v| !v.is_null());
             fields.insert("internal".into(), json!(item.is_internal));
@@ -206,7 +206,7 @@ impl ConfigResource for TrustedIssuers {
         _existing: Option<&TrustedIssuer>,
     ) -> Result<Value, ApiError> {
         let spec = state.trust.check(fields)?;
-        to_value(&spec.fields)
+        to_value(&spec.stored_fields())
     }
 
     /// `validate=true` fetches the keys and reports what it found.

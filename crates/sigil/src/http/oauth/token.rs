@@ -66,7 +66,7 @@ async fn exchange(
             assertion: form.required("assertion")?.to_owned(),
         },
         other => {
-            return Err(ExchangeRefused::InvalidRequest(format!(
+            return Err(ExchangeRefused::UnsupportedGrantType(format!(
                 "unsupported grant_type {other:?}; use {TOKEN_EXCHANGE} or {JWT_BEARER}"
             )));
         }

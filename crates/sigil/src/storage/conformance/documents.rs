@@ -611,3 +611,39 @@ fn keys(records: &[DocumentRecord]) -> Vec<(&str, &str)> {
         .map(|record| (record.parent.as_str(), record.name.as_str()))
         .collect()
 }
+
+pub(crate) async fn document_pages_walk_every_document_of_a_kind_once_in_order(
+    store: &dyn Store,
+    _: &TestClock,
+) {
+    let documents = store.documents();
+    for (parent, name) in [("", "c"), ("", "a"), ("x", "b"), ("x", "a"), ("", "b")] {
+        let record = document(DocumentKind::Role, parent, name);
+        documents.save(&record, Expected::Absent).await.unwrap();
+    }
+    let other = document(DocumentKind::Policy, "", "zzz");
+    documents.save(&other, Expected::Absent).await.unwrap();
+
+    let mut seen = Vec::new();
+    let mut after: Option<(String, String)> = None;
+    loop {
+        let page = documents
+            .list_page(
+                DocumentKind::Role,
+                after.as_ref().map(|(p, n)| (p.as_str(), n.as_str())),
+                2,
+            )
+            .await
+            .unwrap();
+        assert!(page.len() <= 2);
+        let Some(last) = page.last() else { break };
+        after = Some((last.parent.clone(), last.name.clone()));
+        seen.extend(page.into_iter().map(|d| (d.parent, d.name)));
+    }
+
+    let expected: Vec<(String, String)> = [("", "a"), ("", "b"), ("", "c"), ("x", "a"), ("x", "b")]
+        .iter()
+        .map(|(p, n)| ((*p).to_owned(), (*n).to_owned()))
+        .collect();
+    assert_eq!(seen, expected);
+}

@@ -57,6 +57,31 @@ impl DocumentStore for SqliteDocumentStore {
             .collect()
     }
 
+    async fn list_page(
+        &self,
+        kind: DocumentKind,
+        after: Option<(&str, &str)>,
+        limit: usize,
+    ) -> Result<Vec<DocumentRecord>, StorageError> {
+        let (parent, name) = after.unwrap_or(("", ""));
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        // Without `after`, ("", "") sorts before every stored key: names are never empty.
+        let rows = sqlx::query(concat!(
+            select_documents!(),
+            " AND (parent, name) > (?, ?) ORDER BY parent, name LIMIT ?"
+        ))
+        .bind(kind.storage_token())
+        .bind(parent)
+        .bind(name)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(backend("reading a page of documents"))?;
+        rows.iter()
+            .map(|row| document_from_row(kind, row))
+            .collect()
+    }
+
     async fn get(
         &self,
         kind: DocumentKind,
