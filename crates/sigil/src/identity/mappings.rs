@@ -201,8 +201,11 @@ impl IdentityMappings {
             Ok(mapping) if errors.is_empty() => Ok(mapping),
             Ok(_) => Err(MappingRefused::Invalid(errors)),
             Err(more) => {
+                let uri_refused = errors.iter().any(|e| e.name == "issuer_uri");
                 for error in more {
-                    if !errors.iter().any(|e| e.name == error.name) {
+                    // An unresolvable issuer_uri already says why trusted_issuer is missing.
+                    let explained = uri_refused && error.name == "trusted_issuer";
+                    if !explained && !errors.iter().any(|e| e.name == error.name) {
                         errors.push(error);
                     }
                 }

@@ -407,3 +407,55 @@ pub async fn assert_refused(app: &TestApp, token: &str, code: &str) {
         .await
         .assert_error(StatusCode::UNAUTHORIZED, code);
 }
+
+/// `base` with `changes` applied: each member replaced, a `null` change removes it.
+pub fn merged(mut base: Value, changes: Value) -> Value {
+    let target = base.as_object_mut().expect("an object");
+    for (name, value) in changes.as_object().expect("an object") {
+        if value.is_null() {
+            target.remove(name);
+        } else {
+            target.insert(name.clone(), value.clone());
+        }
+    }
+    base
+}
+
+/// `PUT /v1/config/identity-mappings/{name}` with the root token; panics unless 201 or 204.
+pub async fn put_mapping(app: &TestApp, name: &str, body: Value) {
+    let saved = app
+        .send_json(
+            axum::http::Method::PUT,
+            &format!("/v1/config/identity-mappings/{name}"),
+            &body,
+        )
+        .await;
+    assert!(
+        matches!(saved.status, StatusCode::CREATED | StatusCode::NO_CONTENT),
+        "{}",
+        saved.text
+    );
+}
+
+/// `PUT /v1/config/policies/{name}` with these rules and the root token; panics unless 201
+/// or 204.
+pub async fn put_policy(app: &TestApp, name: &str, rules: Value) {
+    let saved = app
+        .send_json(
+            axum::http::Method::PUT,
+            &format!("/v1/config/policies/{name}"),
+            &json!({ "rules": rules }),
+        )
+        .await;
+    assert!(
+        matches!(saved.status, StatusCode::CREATED | StatusCode::NO_CONTENT),
+        "{}",
+        saved.text
+    );
+}
+
+/// `POST /v1/explain` with this body and the root token.
+pub async fn explain(app: &TestApp, body: &Value) -> TestResponse {
+    app.send_json(axum::http::Method::POST, "/v1/explain", body)
+        .await
+}

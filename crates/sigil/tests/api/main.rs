@@ -3,14 +3,20 @@
 //! drive `router(state)` in-process through `tower::ServiceExt` with a `TestApp` over a
 //! temporary SQLite file and a `FixedClock`; `binary` runs the real `sigil` executable.
 
+mod authorization;
 mod binary;
 mod conventions;
 mod discovery;
+mod exchange;
 mod external_idp;
+mod identity_mappings;
 mod independent_verifiers;
+mod introspection;
 mod jwt_issuers;
 mod key_lifecycle;
+mod login;
 mod minting;
+mod policies;
 mod roles;
 mod signing_keys;
 mod support;

@@ -14,6 +14,7 @@ use serde_json::{Value, json};
 use sigil::app::App;
 use sigil::clock::{Clock, FixedClock, SystemClock};
 use sigil::config::{Config, ServeArgs};
+use sigil::duration::HumanDuration;
 use sigil::http::{AppState, router};
 use sigil::seal::Share;
 use sigil::storage::sqlite::SqliteStore;
@@ -120,6 +121,12 @@ impl TestAppBuilder {
         self
     }
 
+    /// Set `--session-ttl` (`10m`, `2h`).
+    pub fn session_ttl(mut self, ttl: &str) -> Self {
+        self.args.session_ttl = Some(HumanDuration::parse(ttl).expect("a duration"));
+        self
+    }
+
     /// Start with `--config` naming a TOML file of this text (kept in the data directory).
     pub fn config_file(mut self, toml: &str) -> Self {
         self.config_file = Some(toml.to_owned());
@@ -210,6 +217,21 @@ impl TestApp {
         restarted.shares = shares;
         restarted.root_token = root_token;
         restarted
+    }
+
+    /// Another node of the same deployment: a second app over the same database file and
+    /// clock, built from what is stored now, unsealed with the same shares.
+    pub async fn second_node(&self) -> TestApp {
+        let mut node = TestApp::open(self.args.clone(), self.dir.clone(), self.clock.clone()).await;
+        node.shares = self.shares.clone();
+        node.root_token = self.root_token.clone();
+        for share in &node.shares {
+            let share = Share::decode(share).expect("share decodes");
+            if !node.app.unseal(share).await.expect("unseal").sealed {
+                return node;
+            }
+        }
+        panic!("the second node is still sealed");
     }
 
     /// Gives the first `count` shares through the app; panics unless that unseals.

@@ -33,6 +33,9 @@ pub struct PolicyBody {
     /// (`create`, `read`, `update`, `delete`).
     #[schema(value_type = Option<Vec<Object>>)]
     pub rules: Option<Vec<RuleFields>>,
+    /// Read-only; ignored in requests.
+    #[schema(read_only, value_type = Option<bool>)]
+    pub built_in: Option<Value>,
 }
 
 /// The policies resource.
@@ -86,6 +89,13 @@ impl ConfigResource for Policies {
             fields.insert("updated_at".into(), json!(rfc3339(item.stamps.updated_at)));
         }
         Ok(view)
+    }
+
+    fn notes(fields: &PolicyBody) -> Vec<String> {
+        match fields.built_in {
+            Some(_) => vec!["`built_in` is read-only and was ignored".to_owned()],
+            None => Vec::new(),
+        }
     }
 
     fn name_field(fields: &mut PolicyBody) -> &mut Option<String> {
