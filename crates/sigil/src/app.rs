@@ -23,6 +23,9 @@ use crate::trust::{
     INTERNAL_ISSUER, INTERNAL_KEY, InternalIssuer, MintedToken, TrustSetup, TrustedIssuers,
 };
 
+/// How often a node checks whether another node changed the configuration.
+pub const RECONCILE_INTERVAL: Duration = Duration::from_secs(1);
+
 /// Everything a request needs, built once.
 pub struct App {
     /// The validated configuration.
@@ -236,6 +239,49 @@ impl App {
             status = self.unseal(share).await?;
         }
         Ok(status)
+    }
+
+    /// Reloads the in-memory configuration whenever the store's change counter moves (another
+    /// node, or this one, wrote), checking every `RECONCILE_INTERVAL`, until `shutdown` flips.
+    pub fn spawn_reconciler(self: &Arc<Self>, mut shutdown: watch::Receiver<bool>) {
+        let app = self.clone();
+        tokio::spawn(async move {
+            let mut seen = app.store.change_counter().await.ok();
+            loop {
+                tokio::select! {
+                    _ = tokio::time::sleep(RECONCILE_INTERVAL) => {}
+                    _ = shutdown.changed() => return,
+                }
+                let counter = match app.store.change_counter().await {
+                    Ok(counter) => counter,
+                    Err(e) => {
+                        tracing::warn!(error = %e, "cannot read the change counter");
+                        continue;
+                    }
+                };
+                if seen == Some(counter) {
+                    continue;
+                }
+                match app.reload().await {
+                    Ok(()) => seen = Some(counter),
+                    Err(e) => {
+                        tracing::warn!(error = %e, "reloading the configuration failed; retrying")
+                    }
+                }
+            }
+        });
+    }
+
+    /// Reloads every piece of configuration from the store.
+    pub async fn reload(&self) -> Result<(), String> {
+        self.keys.reload().await.map_err(|e| e.to_string())?;
+        self.issuers.load().await.map_err(|e| e.to_string())?;
+        self.trust
+            .load(self.config.static_trusted_issuers.clone())
+            .await
+            .map_err(|e| e.to_string())?;
+        self.mappings.load().await.map_err(|e| e.to_string())?;
+        self.policies.load().await.map_err(|e| e.to_string())
     }
 
     /// Runs the key lifecycle (and purges expired single-use `jti` records) until `shutdown`

@@ -62,7 +62,8 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
 
     let (stop, stopped) = watch::channel(false);
     app.spawn_lifecycle(stopped.clone());
-    app.trust.spawn_refresher(stopped);
+    app.trust.spawn_refresher(stopped.clone());
+    app.spawn_reconciler(stopped);
     tracing::info!(address = %config.listen, public_url = %config.public_url, "serving");
     crate::http::serve(listener, app, shutdown_signal()).await?;
     let _ = stop.send(true);

@@ -90,6 +90,15 @@ impl JwtIssuers {
                 issuers.insert(issuer.spec.name.clone(), Arc::new(issuer));
             }
         }
+        // Issuers another node deleted no longer hold their signing keys.
+        for gone in self
+            .table()
+            .sorted()
+            .iter()
+            .filter(|old| !issuers.contains_key(&old.spec.name))
+        {
+            self.keys.usage().remove(&usage_id(&gone.spec.name));
+        }
         self.table.store(Arc::new(IssuerTable::new(issuers)));
         Ok(())
     }

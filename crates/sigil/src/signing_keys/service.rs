@@ -93,6 +93,12 @@ impl SigningKeys {
         Ok(())
     }
 
+    /// Reloads every key from storage with the data key this node holds (another node changed
+    /// something).
+    pub async fn reload(&self) -> Result<(), KeyRefused> {
+        self.load(self.data_key.load_full()).await
+    }
+
     /// Drops the data key and every parsed private key (sealing).
     pub fn forget_private_keys(&self) {
         self.data_key.store(None);

@@ -42,6 +42,9 @@ pub trait Store: Send + Sync + 'static {
     fn documents(&self) -> &dyn DocumentStore;
     /// Single-use token identifiers already exchanged.
     fn replays(&self) -> &dyn ReplayStore;
+    /// A counter every configuration write (documents, signing keys) increments, by any node:
+    /// a node that sees it move reloads its in-memory configuration.
+    async fn change_counter(&self) -> Result<i64, StorageError>;
     /// Cheap round trip proving the backend answers (for `/readyz`).
     async fn ping(&self) -> Result<(), StorageError>;
 }

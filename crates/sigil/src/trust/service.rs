@@ -112,6 +112,14 @@ impl TrustedIssuers {
                 if static_names.contains(&doc.name) {
                     continue;
                 }
+                // An issuer this node already holds at the same revision keeps its fetched keys.
+                if let Some(current) = self.registry().by_name(&doc.name)
+                    && !current.is_static
+                    && current.stamps.revision == doc.revision
+                {
+                    issuers.push(current.clone());
+                    continue;
+                }
                 let fields: TrustedIssuerFields = serde_json::from_value(doc.body.clone())
                     .map_err(|e| corrupt(&doc, &e.to_string()))?;
                 let spec = TrustedIssuerSpec::from_fields(fields)

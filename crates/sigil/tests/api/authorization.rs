@@ -785,3 +785,48 @@ async fn explain_judges_update_unless_told_and_refuses_an_unknown_operation() {
     );
     unknown.assert_invalid(&["operation"]);
 }
+
+// ---- every node ----
+
+#[tokio::test]
+async fn a_policy_change_on_one_node_reaches_another_node_sharing_the_store() {
+    let (first, key) = setup().await;
+    let second = first.second_node().await;
+    let token = token(&first, &key, json!({}));
+    let path = "/v1/config/signing-keys/secret";
+    assert_denied(
+        &send(&second, &token, Method::GET, path, None).await,
+        "/signing-keys/secret",
+        "read",
+    );
+
+    let mut rules = role_admin_rules();
+    rules
+        .as_array_mut()
+        .expect("rules")
+        .push(json!({"path": "/signing-keys/secret", "operations": ["read"]}));
+    put_policy(&first, "role-admin", rules).await;
+    let counter = first.app.store.change_counter().await.expect("counter");
+    assert!(counter > 0, "writes move the change counter");
+    // What the reconciler does when it sees the counter move.
+    second.app.reload().await.expect("reload");
+
+    let answer = send(&second, &token, Method::GET, path, None).await;
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.text);
+}
+
+#[tokio::test]
+async fn reloading_keeps_the_keys_a_node_already_fetched() {
+    let (app, key) = setup().await;
+    let token = token(&app, &key, json!({}));
+    let path = "/v1/config/signing-keys/allowed";
+    assert_eq!(
+        send(&app, &token, Method::GET, path, None).await.status,
+        StatusCode::OK
+    );
+    app.app.reload().await.expect("reload");
+    assert_eq!(
+        send(&app, &token, Method::GET, path, None).await.status,
+        StatusCode::OK
+    );
+}

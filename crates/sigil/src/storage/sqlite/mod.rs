@@ -52,6 +52,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "replays",
         include_str!("../../../migrations/sqlite/0003_replays.sql"),
     ),
+    (
+        4,
+        "changes",
+        include_str!("../../../migrations/sqlite/0004_changes.sql"),
+    ),
 ];
 
 /// A [`Store`] backed by one SQLite database file.
@@ -129,6 +134,14 @@ impl Store for SqliteStore {
 
     fn replays(&self) -> &dyn ReplayStore {
         &self.replays
+    }
+
+    async fn change_counter(&self) -> Result<i64, StorageError> {
+        let row = sqlx::query("SELECT counter FROM config_changes WHERE id = 1")
+            .fetch_one(&self.pool)
+            .await
+            .map_err(backend("reading the change counter"))?;
+        column(&row, "change counter", "counter")
     }
 
     async fn ping(&self) -> Result<(), StorageError> {
