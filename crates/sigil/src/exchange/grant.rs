@@ -147,9 +147,6 @@ impl Exchange<'_> {
         if subject.claims.contains_key("prm") || subject.issuer.spec.permissions != u64::MAX {
             protocol_claims.insert("prm".into(), json!(subject.permissions));
         }
-        if subject.issuer.spec.require_jti {
-            self.record_first_use(&subject).await?;
-        }
         let subject_exp = subject
             .claims
             .get("exp")
@@ -196,6 +193,11 @@ impl Exchange<'_> {
             }
             other => ExchangeRefused::Fault(other.to_string()),
         })?;
+        // Recorded last, once nothing else can refuse: a refused request never spends the jti.
+        // Minting has no side effect, so a replay simply discards the token it made.
+        if subject.issuer.spec.require_jti {
+            self.record_first_use(&subject).await?;
+        }
         Ok(Exchanged {
             minted,
             role: role_name.to_owned(),
