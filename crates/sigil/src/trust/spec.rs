@@ -278,7 +278,7 @@ fn parse_inline_keys(
     values: &[Value],
     errors: &mut Violations,
 ) -> Vec<(Jwk, std::sync::Arc<VerifyingKey>)> {
-    let mut keys: Vec<(Jwk, std::sync::Arc<VerifyingKey>)> = Vec::new();
+    let mut keys: Vec<(Jwk, std::sync::Arc<VerifyingKey>)> = Vec::with_capacity(values.len());
     for (i, value) in values.iter().enumerate() {
         let field = format!("keys/{i}");
         let jwk: Jwk = match serde_json::from_value(value.clone()) {
