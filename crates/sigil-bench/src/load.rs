@@ -11,6 +11,7 @@ use http::{Method, StatusCode};
 
 use crate::client::{Connection, Target};
 use crate::procfs;
+use crate::report::{self, Row};
 
 /// No connection sends more than this many requests in one run, whatever the duration.
 const MAX_REQUESTS_PER_CONNECTION: u64 = 5_000_000;
@@ -34,14 +35,25 @@ pub struct Workload {
     pub calls: Arc<Vec<Call>>,
     /// Their `Content-Type`.
     pub content_type: &'static str,
+    /// Their method.
+    pub method: Method,
 }
 
 impl Workload {
-    /// The same call again and again.
+    /// The same POST again and again.
     pub fn single(path: String, body: Bytes, content_type: &'static str) -> Workload {
         Workload {
             calls: Arc::new(vec![Call { path, body }]),
             content_type,
+            method: Method::POST,
+        }
+    }
+
+    /// The same GET again and again.
+    pub fn get(path: String) -> Workload {
+        Workload {
+            method: Method::GET,
+            ..Workload::single(path, Bytes::new(), "application/json")
         }
     }
 }
@@ -77,6 +89,45 @@ pub struct Outcome {
     /// CPU seconds the whole machine was busy in the window, whoever used it: what neither the
     /// server nor this process used was taken by other processes.
     pub machine_cpu: f64,
+}
+
+/// A server under load and how to drive it.
+pub struct Meter<'a> {
+    /// Where it listens.
+    pub target: &'a Target,
+    /// Its process, for CPU time.
+    pub pid: u32,
+    /// `CLK_TCK`.
+    pub ticks: f64,
+    /// How hard and how long.
+    pub shape: Shape,
+}
+
+impl Meter<'_> {
+    /// Runs one scenario; `raw_rate` is the aws-lc-rs rate of the signature work one request
+    /// exists for (infinite for none).
+    pub async fn measure(
+        &self,
+        name: &str,
+        workload: &Workload,
+        raw_rate: f64,
+    ) -> anyhow::Result<Row> {
+        eprintln!("   {name} ...");
+        let outcome = run(self.target, self.pid, self.ticks, workload, self.shape).await?;
+        let row = Row {
+            scenario: name.to_owned(),
+            outcome,
+            raw_rate,
+        };
+        eprintln!(
+            "   {name}: {} req/s, {} req per server CPU-s, p99 {:.2} ms, {} errors",
+            report::thousands(row.throughput()),
+            report::thousands(row.per_cpu_second()),
+            row.outcome.latency.value_at_quantile(0.99) as f64 / 1000.0,
+            row.outcome.errors
+        );
+        Ok(row)
+    }
 }
 
 /// Runs `workload` against `target` at `shape`, measuring the server `server_pid`.
@@ -186,7 +237,7 @@ async fn one_connection(
         let started = Instant::now();
         let answer = connection
             .send(
-                Method::POST,
+                workload.method.clone(),
                 &call.path,
                 workload.content_type,
                 call.body.clone(),

@@ -52,18 +52,27 @@ pub fn machine_ticks() -> anyhow::Result<(u64, u64)> {
 
 /// A process's peak resident set size in bytes (VmHWM).
 pub fn peak_rss_bytes(pid: u32) -> anyhow::Result<u64> {
+    status_bytes(pid, "VmHWM:")
+}
+
+/// A process's resident set size now, in bytes (VmRSS).
+pub fn rss_bytes(pid: u32) -> anyhow::Result<u64> {
+    status_bytes(pid, "VmRSS:")
+}
+
+fn status_bytes(pid: u32, field: &str) -> anyhow::Result<u64> {
     let path = stat_path(Some(pid), "status");
     let text = std::fs::read_to_string(&path).with_context(|| format!("cannot read {path}"))?;
     let line = text
         .lines()
-        .find_map(|line| line.strip_prefix("VmHWM:"))
-        .context("no VmHWM line")?;
+        .find_map(|line| line.strip_prefix(field))
+        .with_context(|| format!("no {field} line"))?;
     let kib: u64 = line
         .trim()
         .trim_end_matches("kB")
         .trim()
         .parse()
-        .context("VmHWM is not a number")?;
+        .with_context(|| format!("{field} is not a number"))?;
     Ok(kib * 1024)
 }
 
@@ -83,6 +92,7 @@ mod tests {
         let ticks = clock_ticks();
         assert!(cpu_seconds(None, ticks).unwrap() >= 0.0);
         assert!(peak_rss_bytes(std::process::id()).unwrap() > 0);
+        assert!(rss_bytes(std::process::id()).unwrap() > 0);
         let (busy, total) = machine_ticks().unwrap();
         assert!(busy <= total && total > 0);
     }

@@ -3,8 +3,9 @@
 
 use std::fmt::Write as _;
 
-use crate::crypto::Ceiling;
+use crate::crypto::{Alg, Ceiling};
 use crate::load::Outcome;
+use crate::scale::Scale;
 
 /// One measured scenario.
 #[derive(Clone)]
@@ -16,9 +17,6 @@ pub struct Row {
     /// The raw aws-lc-rs rate of the operation the request exists for (sign for mint, verify
     /// for verify).
     pub raw_rate: f64,
-    /// The same with every signature operation the request pays for, the bearer-token check
-    /// included: 1 / Σ(1 / rate).
-    pub crypto_rate: f64,
 }
 
 impl Row {
@@ -59,7 +57,7 @@ pub fn ceilings(ceilings: &[Ceiling]) -> String {
 /// The scenario table.
 pub fn scenarios(rows: &[Row]) -> String {
     let mut out = String::new();
-    out.push_str("| scenario | req/s | p50 ms | p99 ms | max ms | server CPU s | req per server CPU-s | server µs/req | ÷ raw crypto | ÷ crypto incl. auth | bench CPU s | other CPU s | errors |\n");
+    out.push_str("| scenario | req/s | p50 ms | p99 ms | max ms | server CPU s | req per server CPU-s | server µs/req | ÷ raw crypto | server µs/req beyond crypto | bench CPU s | other CPU s | errors |\n");
     out.push_str(
         "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n",
     );
@@ -68,7 +66,7 @@ pub fn scenarios(rows: &[Row]) -> String {
         let per_cpu = row.per_cpu_second();
         let _ = writeln!(
             out,
-            "| {} | {} | {:.2} | {:.2} | {:.2} | {:.2} | {} | {:.0} | {:.0}% | {:.0}% | {:.2} | {:.2} | {} |",
+            "| {} | {} | {:.2} | {:.2} | {:.2} | {:.2} | {} | {:.0} | {} | {} | {:.2} | {:.2} | {} |",
             row.scenario,
             thousands(row.throughput()),
             millis(o.latency.value_at_quantile(0.50)),
@@ -77,8 +75,8 @@ pub fn scenarios(rows: &[Row]) -> String {
             o.server_cpu,
             thousands(per_cpu),
             if per_cpu > 0.0 { 1e6 / per_cpu } else { 0.0 },
-            100.0 * per_cpu / row.raw_rate,
-            100.0 * per_cpu / row.crypto_rate,
+            percent(per_cpu, row.raw_rate),
+            beyond_crypto(per_cpu, row.raw_rate),
             o.client_cpu,
             (o.machine_cpu - o.server_cpu - o.client_cpu).max(0.0),
             o.errors,
@@ -100,6 +98,135 @@ pub fn failures(rows: &[Row]) -> String {
         }
     }
     out
+}
+
+/// Server CPU per request minus the request's own signature operation, in µs.
+fn beyond_crypto(per_cpu: f64, ceiling: f64) -> String {
+    if per_cpu <= 0.0 {
+        return "—".to_owned();
+    }
+    let crypto = if ceiling.is_finite() {
+        1e6 / ceiling
+    } else {
+        0.0
+    };
+    format!("{:.0}", 1e6 / per_cpu - crypto)
+}
+
+/// The scale configuration: load steps, restart times, memory.
+pub fn scale(scale: &Scale, concurrency: usize) -> String {
+    let mut out = String::from(
+        "\n### Scale configuration\n\n| step | count | time | per second |\n| --- | ---: | ---: | ---: |\n",
+    );
+    for (what, count, took) in &scale.steps {
+        let _ = writeln!(
+            out,
+            "| create {what} through the API ({concurrency} connections) | {count} | {:.2} s | {} |",
+            took.as_secs_f64(),
+            thousands(*count as f64 / took.as_secs_f64())
+        );
+    }
+    let _ = writeln!(
+        out,
+        "| restart: spawn → `Listening on` (store opened, configuration loaded) | | {:.2} s | |\n\
+         | restart: spawn → first `/readyz` 200 (auto-unsealed, serving) | | {:.2} s | |",
+        scale.restart.to_listening.as_secs_f64(),
+        scale.restart.to_ready.as_secs_f64()
+    );
+    let _ = writeln!(
+        out,
+        "\nMemory of the server that took every write: peak {}. Restarted server: when ready, \
+         peak {} and resident {}; after the scale scenarios, peak {} and resident {}.",
+        mebibytes(scale.loading_peak_rss),
+        mebibytes(scale.ready_rss.0),
+        mebibytes(scale.ready_rss.1),
+        mebibytes(scale.end_rss.0),
+        mebibytes(scale.end_rss.1)
+    );
+    out
+}
+
+/// Where each target of issue 6 stands.
+pub fn targets(rows: &[Row], ceilings: &[Ceiling], scale: Option<&Scale>) -> String {
+    let find = |prefix: &str| rows.iter().find(|r| r.scenario == prefix);
+    let starts = |prefix: &str| rows.iter().find(|r| r.scenario.starts_with(prefix));
+    let es = ceilings.iter().find(|c| c.alg == Alg::Es256);
+    let mut out = String::from(
+        "\n### Targets (ES256, 2 cores)\n\n| target | measured | met |\n| --- | --- | :---: |\n",
+    );
+    let mut line = |target: &str, measured: String, met: bool| {
+        out.push_str(&format!(
+            "| {target} | {measured} | {} |\n",
+            if met { "yes" } else { "**no**" }
+        ));
+    };
+    if let (Some(mint), Some(es)) = (find("mint ES256"), es) {
+        let v = mint.per_cpu_second();
+        line(
+            "mint ≥ 30,000 req per server CPU-s",
+            thousands(v),
+            v >= 30_000.0,
+        );
+        let share = v / es.raw.sign;
+        line(
+            "mint ≥ 60% of raw sign rate",
+            format!("{:.0}%", share * 100.0),
+            share >= 0.6,
+        );
+    }
+    if let (Some(verify), Some(es)) = (find("verify ES256"), es) {
+        let v = verify.per_cpu_second();
+        line(
+            "verify ≥ 13,000 req per server CPU-s",
+            thousands(v),
+            v >= 13_000.0,
+        );
+        let share = v / es.raw.verify;
+        line(
+            "verify ≥ 85% of raw verify rate",
+            format!("{:.0}%", share * 100.0),
+            share >= 0.85,
+        );
+    }
+    for row in rows.iter().filter(|r| r.scenario.contains("ES256")) {
+        let p99 = row.outcome.latency.value_at_quantile(0.99) as f64 / 1000.0;
+        line(
+            &format!("p99 < 5 ms: {}", row.scenario),
+            format!("{p99:.2} ms"),
+            p99 < 5.0,
+        );
+    }
+    if let Some(scale) = scale {
+        let (peak, _) = scale.end_rss;
+        line(
+            "peak RSS < 64 MiB with the scale configuration (restarted server)",
+            mebibytes(peak),
+            peak < 64 * 1024 * 1024,
+        );
+        for (single, at_scale) in [
+            ("mint ES256", "mint ES256 ×"),
+            ("verify ES256", "verify ES256 ×"),
+        ] {
+            if let (Some(a), Some(b)) = (find(single), starts(at_scale)) {
+                let ratio = b.per_cpu_second() / a.per_cpu_second();
+                line(
+                    &format!("{at_scale} within 10% of {single} (req per server CPU-s)"),
+                    format!("{:+.1}%", (ratio - 1.0) * 100.0),
+                    ratio >= 0.9,
+                );
+            }
+        }
+    }
+    out
+}
+
+/// `53%`, or `—` when the request does no crypto.
+fn percent(value: f64, ceiling: f64) -> String {
+    if ceiling.is_finite() && ceiling > 0.0 {
+        format!("{:.0}%", 100.0 * value / ceiling)
+    } else {
+        "—".to_owned()
+    }
 }
 
 /// `49.3k`, `2.8k`, `812`.

@@ -10,9 +10,11 @@ use bytes::Bytes;
 use serde_json::json;
 use sigil_jose::SigningKey;
 
+use crate::Plan;
 use crate::client::Target;
-use crate::crypto::Alg;
-use crate::load::{Call, Workload};
+use crate::crypto::{Alg, Ceiling};
+use crate::load::{Call, Meter, Workload};
+use crate::report::Row;
 use crate::server::{Launch, Server};
 use crate::setup;
 
@@ -30,8 +32,91 @@ pub struct Sizes {
     pub roles: usize,
 }
 
+/// What the scale part measured.
+pub struct Scale {
+    /// Mint and verify over the whole configuration.
+    pub rows: Vec<Row>,
+    /// Wall time of each load step: (what, how many, time).
+    pub steps: Vec<(String, usize, Duration)>,
+    /// Restart timings.
+    pub restart: Restart,
+    /// Peak RSS of the server that took every write.
+    pub loading_peak_rss: u64,
+    /// Restarted server when ready: (peak, resident).
+    pub ready_rss: (u64, u64),
+    /// Restarted server after the scenarios: (peak, resident).
+    pub end_rss: (u64, u64),
+}
+
+/// Loads `sizes` through the API into `data_dir` (a temporary one unless given), restarts on
+/// it, and drives mint over every role and verify over every trusted issuer.
+pub async fn run(
+    plan: &Plan<'_>,
+    sizes: Sizes,
+    data_dir: &Path,
+    ceilings: &[Ceiling],
+) -> anyhow::Result<Scale> {
+    eprintln!(
+        "== scale: {} trusted issuers, {} roles over {} JWT issuers",
+        sizes.trusted_issuers,
+        sizes.roles,
+        JWT_ISSUERS.min(sizes.roles)
+    );
+    std::fs::create_dir_all(data_dir)?;
+    let loading = Launch {
+        binary: plan.binary,
+        args: Vec::new(),
+        log: plan.work.join("scale-load.log"),
+        log_filter: plan.log_filter,
+    };
+    let loaded = load(&loading, data_dir, sizes, plan.shape.concurrency).await?;
+    let restarting = Launch {
+        log: plan.work.join("scale-restart.log"),
+        ..loading
+    };
+    let (server, restart) =
+        self::restart(&restarting, data_dir, &loaded.share, &loaded.root_token).await?;
+    eprintln!(
+        "   restart: listening after {:.2}s, ready after {:.2}s",
+        restart.to_listening.as_secs_f64(),
+        restart.to_ready.as_secs_f64()
+    );
+    let ready_rss = (server.peak_rss_bytes()?, server.rss_bytes()?);
+    let target = Target::new(server.addr, loaded.root_token.clone())?;
+    let meter = Meter {
+        target: &target,
+        pid: server.pid(),
+        ticks: plan.ticks,
+        shape: plan.shape,
+    };
+    let es256 = ceilings
+        .iter()
+        .find(|c| c.alg == Alg::Es256)
+        .context("missing ceiling")?;
+    let mint_name = format!("mint ES256 × {} roles", sizes.roles);
+    let verify_name = format!("verify ES256 × {} issuers", sizes.trusted_issuers);
+    let rows = vec![
+        meter
+            .measure(&mint_name, &loaded.mint, es256.raw.sign)
+            .await?,
+        meter
+            .measure(&verify_name, &loaded.verify, es256.raw.verify)
+            .await?,
+    ];
+    let end_rss = (server.peak_rss_bytes()?, server.rss_bytes()?);
+    server.stop();
+    Ok(Scale {
+        rows,
+        steps: loaded.steps,
+        restart,
+        loading_peak_rss: loaded.loading_peak_rss,
+        ready_rss,
+        end_rss,
+    })
+}
+
 /// The loaded configuration, ready to be driven.
-pub struct Loaded {
+struct Loaded {
     /// Mint calls, one per role.
     pub mint: Workload,
     /// Verify calls, one token per trusted issuer.
@@ -48,7 +133,7 @@ pub struct Loaded {
 
 /// Starts a non-dev server on `data_dir`, initialises and unseals it, loads `sizes` through the
 /// API over `concurrency` connections, and stops it.
-pub async fn load(
+async fn load(
     launch: &Launch<'_>,
     data_dir: &Path,
     sizes: Sizes,
@@ -141,10 +226,12 @@ pub async fn load(
                 .collect(),
         ),
         content_type: "application/json",
+        method: http::Method::POST,
     };
     let verify = Workload {
         calls: std::sync::Arc::new(verify_calls(&trusted)?),
         content_type: "application/json",
+        method: http::Method::POST,
     };
     Ok(Loaded {
         mint,
@@ -166,7 +253,7 @@ pub struct Restart {
 
 /// Starts a server on `data_dir` that unseals itself from a key file; answers it once
 /// `/readyz` says 200.
-pub async fn restart(
+async fn restart(
     launch: &Launch<'_>,
     data_dir: &Path,
     share: &str,

@@ -106,6 +106,11 @@ impl Server {
         procfs::peak_rss_bytes(self.pid())
     }
 
+    /// Its resident set size now, in bytes.
+    pub fn rss_bytes(&self) -> anyhow::Result<u64> {
+        procfs::rss_bytes(self.pid())
+    }
+
     /// Stops it: SIGTERM, then SIGKILL after [`STOP_TIMEOUT`].
     pub fn stop(mut self) {
         self.terminate();

@@ -70,6 +70,31 @@ pub async fn create_issuer(connection: &mut Connection, alg: Alg) -> anyhow::Res
     Ok(issuer)
 }
 
+/// Lets tokens of `issuer`'s own trusted issuer be exchanged for its benchmark role: a
+/// policy granting the role's mint, and an identity mapping giving it to every subject.
+pub async fn allow_exchange(connection: &mut Connection, issuer: &Issuer) -> anyhow::Result<()> {
+    let name = format!("{}-exchange", issuer.name);
+    let mint_path = format!("/jwt-issuers/{}/roles/{ROLE}/mint", issuer.name);
+    connection
+        .post_ok(
+            "/v1/config/policies",
+            &json!({"name": name, "rules": [{"path": mint_path, "operations": ["update"]}]}),
+        )
+        .await?;
+    connection
+        .post_ok(
+            "/v1/config/identity-mappings",
+            &json!({
+                "name": name,
+                "trusted_issuer": issuer.name,
+                "id_match": "(.+)",
+                "policies": [name],
+            }),
+        )
+        .await?;
+    Ok(())
+}
+
 /// Mints one token of the benchmark role, valid for an hour.
 pub async fn mint(connection: &mut Connection, issuer: &Issuer) -> anyhow::Result<String> {
     let minted = connection

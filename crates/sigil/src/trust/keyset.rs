@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use serde::Serialize;
-use sigil_jose::{Algorithm, Jwk, VerifyingKey};
+use sigil_jose::{Algorithm, VerifyingKey};
 
 use super::documents::{DroppedKey, ParsedJwks};
 
@@ -58,14 +58,11 @@ pub struct KeySet {
 impl KeySet {
     /// Merges inline keys and fetched documents. Inline keys win a `kid` conflict; two fetched
     /// keys with one `kid` and different material are both left out.
-    pub fn merge(
-        inline: &[(Jwk, Arc<VerifyingKey>)],
-        fetched: &[(KeySource, &ParsedJwks)],
-    ) -> KeySet {
+    pub fn merge(inline: &[Arc<VerifyingKey>], fetched: &[(KeySource, &ParsedJwks)]) -> KeySet {
         let mut set = KeySet::default();
-        for (jwk, key) in inline {
+        for key in inline {
             set.add(TrustedKey {
-                kid: jwk.kid.clone(),
+                kid: key.jwk().kid.clone(),
                 algorithms: key.algorithms().collect(),
                 key: key.clone(),
                 source: KeySource::Inline,

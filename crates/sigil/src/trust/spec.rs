@@ -86,7 +86,7 @@ pub struct TrustedIssuerSpec {
     /// Discovery document URL (already expanded to `.well-known/...`).
     pub discovery_url: Option<String>,
     /// Inline keys, parsed.
-    pub inline_keys: Vec<(Jwk, std::sync::Arc<VerifyingKey>)>,
+    pub inline_keys: Vec<std::sync::Arc<VerifyingKey>>,
     /// Accepted audiences.
     pub audiences: Vec<String>,
     /// Accept any audience.
@@ -249,7 +249,7 @@ impl TrustedIssuerSpec {
             fields.keys = Some(
                 self.inline_keys
                     .iter()
-                    .filter_map(|(jwk, _)| serde_json::to_value(jwk).ok())
+                    .filter_map(|key| serde_json::to_value(key.jwk()).ok())
                     .collect(),
             );
         }
@@ -277,8 +277,9 @@ pub fn ignored_fields(fields: &TrustedIssuerFields) -> Vec<String> {
 fn parse_inline_keys(
     values: &[Value],
     errors: &mut Violations,
-) -> Vec<(Jwk, std::sync::Arc<VerifyingKey>)> {
-    let mut keys: Vec<(Jwk, std::sync::Arc<VerifyingKey>)> = Vec::with_capacity(values.len());
+) -> Vec<std::sync::Arc<VerifyingKey>> {
+    // Sized exactly: ten thousand issuers with one key each must not carry room for four.
+    let mut keys: Vec<std::sync::Arc<VerifyingKey>> = Vec::with_capacity(values.len());
     for (i, value) in values.iter().enumerate() {
         let field = format!("keys/{i}");
         let jwk: Jwk = match serde_json::from_value(value.clone()) {
@@ -296,9 +297,9 @@ fn parse_inline_keys(
             }
         };
         if let Some(kid) = &jwk.kid
-            && let Some((other, _)) = keys.iter().find(|(k, _)| k.kid.as_ref() == Some(kid))
+            && let Some(other) = keys.iter().find(|k| k.jwk().kid.as_ref() == Some(kid))
         {
-            if other.thumbprint().ok() != jwk.thumbprint().ok() {
+            if other.jwk().thumbprint().ok() != jwk.thumbprint().ok() {
                 errors.push(FieldError::invalid(
                     field,
                     format!("kid {kid:?} is already used by another key with different material"),
@@ -306,7 +307,7 @@ fn parse_inline_keys(
             }
             continue;
         }
-        keys.push((jwk, std::sync::Arc::new(key)));
+        keys.push(std::sync::Arc::new(key));
     }
     keys
 }
