@@ -152,61 +152,93 @@ impl Target {
     }
 }
 
+/// Which view a read answers: `/v1/config` or `/v1/state`.
+#[derive(Clone, Copy)]
+enum View {
+    Config,
+    State,
+}
+
 async fn list_configs<R: ConfigResource>(
-    State(state): State<AppState>,
+    state: State<AppState>,
     params: RawPathParams,
-    RawQuery(query): RawQuery,
+    query: RawQuery,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let target = Target::of(&params);
-    let conventions = Conventions::read(query.as_deref(), &headers)?;
-    let items = R::list(&state, &target.scope)?
-        .iter()
-        .map(|item| R::config(item))
-        .collect::<Result<_, _>>()?;
-    Ok(conventions.list(&R::collection(&target.scope), items, R::CONFIG_FIELDS))
+    list::<R>(state, params, query, headers, View::Config)
 }
 
 async fn list_states<R: ConfigResource>(
+    state: State<AppState>,
+    params: RawPathParams,
+    query: RawQuery,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    list::<R>(state, params, query, headers, View::State)
+}
+
+async fn read_config<R: ConfigResource>(
+    state: State<AppState>,
+    params: RawPathParams,
+    query: RawQuery,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    read::<R>(state, params, query, headers, View::Config)
+}
+
+async fn read_state<R: ConfigResource>(
+    state: State<AppState>,
+    params: RawPathParams,
+    query: RawQuery,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    read::<R>(state, params, query, headers, View::State)
+}
+
+fn list<R: ConfigResource>(
     State(state): State<AppState>,
     params: RawPathParams,
     RawQuery(query): RawQuery,
     headers: HeaderMap,
+    view: View,
 ) -> Result<Response, ApiError> {
     let target = Target::of(&params);
     let conventions = Conventions::read(query.as_deref(), &headers)?;
     let items = R::list(&state, &target.scope)?
         .iter()
-        .map(|item| R::state(&state, &target.scope, item))
+        .map(|item| render::<R>(&state, &target.scope, item, view))
         .collect::<Result<_, _>>()?;
-    let path = R::collection(&target.scope).replacen("/v1/config/", "/v1/state/", 1);
+    let path = match view {
+        View::Config => R::collection(&target.scope),
+        View::State => R::collection(&target.scope).replacen("/v1/config/", "/v1/state/", 1),
+    };
     Ok(conventions.list(&path, items, R::CONFIG_FIELDS))
 }
 
-async fn read_config<R: ConfigResource>(
+fn read<R: ConfigResource>(
     State(state): State<AppState>,
     params: RawPathParams,
     RawQuery(query): RawQuery,
     headers: HeaderMap,
+    view: View,
 ) -> Result<Response, ApiError> {
     let target = Target::of(&params);
     let conventions = Conventions::read(query.as_deref(), &headers)?;
     let item = existing::<R>(&state, &target)?;
-    let view = R::config(&item)?;
-    Ok(conventions.item(StatusCode::OK, view, R::revision(&item), R::CONFIG_FIELDS))
+    let body = render::<R>(&state, &target.scope, &item, view)?;
+    Ok(conventions.item(StatusCode::OK, body, R::revision(&item), R::CONFIG_FIELDS))
 }
 
-async fn read_state<R: ConfigResource>(
-    State(state): State<AppState>,
-    params: RawPathParams,
-    RawQuery(query): RawQuery,
-    headers: HeaderMap,
-) -> Result<Response, ApiError> {
-    let target = Target::of(&params);
-    let conventions = Conventions::read(query.as_deref(), &headers)?;
-    let item = existing::<R>(&state, &target)?;
-    let view = R::state(&state, &target.scope, &item)?;
-    Ok(conventions.item(StatusCode::OK, view, R::revision(&item), R::CONFIG_FIELDS))
+fn render<R: ConfigResource>(
+    state: &AppState,
+    scope: &[String],
+    item: &R::Item,
+    view: View,
+) -> Result<Value, ApiError> {
+    match view {
+        View::Config => R::config(item),
+        View::State => R::state(state, scope, item),
+    }
 }
 
 async fn create<R: ConfigResource>(
