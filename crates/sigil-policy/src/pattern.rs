@@ -10,9 +10,10 @@ use crate::PolicyRefused;
 /// A compiled, absolute path pattern.
 ///
 /// Segments are separated by `/`. A literal segment matches itself exactly (case-sensitive,
-/// byte for byte); `*` matches exactly one segment; a trailing `**` matches any depth, including
-/// none (`/jwt-issuers/**` matches `/jwt-issuers` and `/jwt-issuers/a/b/c`). Wildcards never
-/// match an empty, `.` or `..` segment.
+/// byte for byte); `*` matches exactly one segment; a trailing `**` matches one or more
+/// segments (`/signing-keys/k1/**` matches `/signing-keys/k1/rotate` and
+/// `/signing-keys/k1/versions/2/taint`, but not `/signing-keys/k1` itself: write both rules to
+/// cover both). Wildcards never match an empty, `.` or `..` segment.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PathPattern {
     source: String,
@@ -92,7 +93,9 @@ impl PathPattern {
             }
         }
         if self.any_depth {
-            segments.all(wildcard_accepts)
+            // DESIGN §3: `**` is one or more segments, never the item itself.
+            let mut rest = segments.peekable();
+            rest.peek().is_some() && rest.all(wildcard_accepts)
         } else {
             segments.next().is_none()
         }

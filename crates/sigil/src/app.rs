@@ -196,14 +196,18 @@ impl App {
 
     /// Gives one unseal share; at the threshold, private keys are opened and parsed.
     pub async fn unseal(&self, share: Share) -> Result<SealStatus, SealRefused> {
-        if let UnsealStep::Unsealed(data_key) = self.seal.submit_share(share).await? {
-            if let Err(e) = self.keys.load(Some(data_key)).await {
-                self.seal_now().await;
-                return Err(SealRefused::Crypto(format!(
-                    "keys could not be opened: {e}"
-                )));
+        match self.seal.submit_share(share).await? {
+            UnsealStep::AlreadyUnsealed(status) => return Ok(status),
+            UnsealStep::Progress(_) => {}
+            UnsealStep::Unsealed(data_key) => {
+                if let Err(e) = self.keys.load(Some(data_key)).await {
+                    self.seal_now().await;
+                    return Err(SealRefused::Crypto(format!(
+                        "keys could not be opened: {e}"
+                    )));
+                }
+                tracing::info!("unsealed");
             }
-            tracing::info!("unsealed");
         }
         self.seal.status().await
     }

@@ -55,15 +55,26 @@ impl Clock for FixedClock {
 /// Formats Unix seconds as RFC 3339 UTC (`2026-11-22T13:32:00Z`), for responses and the CLI.
 pub fn rfc3339(seconds: i64) -> String {
     use time::format_description::well_known::Rfc3339;
-    time::OffsetDateTime::from_unix_timestamp(seconds)
+    // RFC 3339 has four-digit years: times outside them (a token's absurd `exp`) are clamped,
+    // so every time shown is RFC 3339 whatever the input.
+    const FIRST: i64 = -62_167_219_200; // 0000-01-01T00:00:00Z
+    const LAST: i64 = 253_402_300_799; // 9999-12-31T23:59:59Z
+    time::OffsetDateTime::from_unix_timestamp(seconds.clamp(FIRST, LAST))
         .ok()
         .and_then(|t| t.format(&Rfc3339).ok())
-        .unwrap_or_else(|| seconds.to_string())
+        .unwrap_or_else(|| "9999-12-31T23:59:59Z".to_owned())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_time_is_shown_as_rfc3339_even_out_of_range() {
+        assert_eq!(rfc3339(0), "1970-01-01T00:00:00Z");
+        assert_eq!(rfc3339(i64::MAX), "9999-12-31T23:59:59Z");
+        assert_eq!(rfc3339(i64::MIN), "0000-01-01T00:00:00Z");
+    }
 
     #[test]
     fn fixed_clock_moves_only_when_told() {

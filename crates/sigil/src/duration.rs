@@ -16,6 +16,10 @@ const UNITS: [(char, u64); 5] = [
     ('s', 1),
 ];
 
+/// The longest duration accepted anywhere: 10 years of 365 days (DESIGN §3). Nothing Sigil
+/// schedules needs more, and the cap keeps every sum of durations and times far from overflow.
+pub const MAX_DURATION_SECS: u64 = 10 * 365 * 86_400;
+
 /// Inputs longer than this are cut in error messages.
 const MAX_ECHOED_CHARS: usize = 64;
 
@@ -99,8 +103,8 @@ pub enum DurationProblem {
     /// Units out of order.
     #[error("units must appear in the order y, d, h, m, s")]
     UnitsOutOfOrder,
-    /// More seconds than fit in 64 bits.
-    #[error("it is too large")]
+    /// Longer than [`MAX_DURATION_SECS`].
+    #[error("it is longer than 10 years (10y), the longest duration accepted")]
     TooLarge,
 }
 
@@ -145,10 +149,21 @@ fn parse_seconds(input: &str) -> Result<u64, DurationProblem> {
         total = number
             .checked_mul(UNITS[index].1)
             .and_then(|seconds| total.checked_add(seconds))
+            .filter(|total| *total <= MAX_DURATION_SECS)
             .ok_or(DurationProblem::TooLarge)?;
         i += 1;
     }
     Ok(total)
+}
+
+fn capped<E: de::Error>(seconds: u64) -> Result<HumanDuration, E> {
+    if seconds > MAX_DURATION_SECS {
+        return Err(E::custom(format!(
+            "{seconds} seconds is not a duration: {}",
+            DurationProblem::TooLarge
+        )));
+    }
+    Ok(HumanDuration(seconds))
 }
 
 fn echo(input: &str) -> String {
@@ -214,13 +229,14 @@ impl de::Visitor<'_> for DurationVisitor {
     }
 
     fn visit_u64<E: de::Error>(self, v: u64) -> Result<HumanDuration, E> {
-        Ok(HumanDuration(v))
+        capped(v)
     }
 
     fn visit_i64<E: de::Error>(self, v: i64) -> Result<HumanDuration, E> {
-        u64::try_from(v)
-            .map(HumanDuration)
-            .map_err(|_| E::invalid_value(de::Unexpected::Signed(v), &self))
+        match u64::try_from(v) {
+            Ok(v) => capped(v),
+            Err(_) => Err(E::invalid_value(de::Unexpected::Signed(v), &self)),
+        }
     }
 }
 
@@ -250,6 +266,28 @@ mod tests {
 
     fn problem(input: &str) -> DurationProblem {
         HumanDuration::parse(input).unwrap_err().problem().clone()
+    }
+
+    #[test]
+    fn durations_are_capped_at_ten_years() {
+        assert_eq!(secs("10y"), MAX_DURATION_SECS);
+        assert_eq!(secs("3650d"), MAX_DURATION_SECS);
+        for too_long in [
+            "11y",
+            "10y1s",
+            "3651d",
+            "87601h",
+            "315360001s",
+            "99999999999999999999y",
+        ] {
+            assert_eq!(problem(too_long), DurationProblem::TooLarge, "{too_long}");
+        }
+        let error = HumanDuration::parse("11y").unwrap_err().to_string();
+        assert!(error.contains("10 years"), "{error}");
+        let from_number: Result<HumanDuration, _> = serde_json::from_str("315360001");
+        assert!(from_number.is_err());
+        let from_number: HumanDuration = serde_json::from_str("315360000").unwrap();
+        assert_eq!(from_number.as_secs(), MAX_DURATION_SECS);
     }
 
     #[test]
@@ -342,7 +380,7 @@ mod tests {
         assert_eq!(problem("18446744073709551616s"), DurationProblem::TooLarge);
         assert_eq!(problem("584942417356y"), DurationProblem::TooLarge);
         assert_eq!(problem("584942417355y27d"), DurationProblem::TooLarge);
-        assert_eq!(secs("18446744073709551615s"), u64::MAX);
+        assert_eq!(problem("18446744073709551615s"), DurationProblem::TooLarge);
     }
 
     #[test]
@@ -380,7 +418,7 @@ mod tests {
             86_399,
             86_401,
             31_535_999,
-            u64::MAX,
+            MAX_DURATION_SECS,
         ] {
             let duration = HumanDuration::from_secs(seconds);
             assert_eq!(

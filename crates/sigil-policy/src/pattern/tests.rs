@@ -48,8 +48,12 @@ fn star_never_matches_a_missing_segment() {
 }
 
 #[test]
-fn trailing_double_star_matches_the_prefix_itself() {
-    assert!(pattern("/jwt-issuers/**").matches("/jwt-issuers"));
+fn trailing_double_star_does_not_match_the_prefix_itself() {
+    assert!(!pattern("/jwt-issuers/**").matches("/jwt-issuers"));
+    assert!(!pattern("/signing-keys/k1/**").matches("/signing-keys/k1"));
+    assert!(pattern("/signing-keys/k1/**").matches("/signing-keys/k1/rotate"));
+    assert!(!pattern("/policies/p/**").matches("/policies/p/"));
+    assert!(!pattern("/policies/p/**").matches("/policies/p//"));
 }
 
 #[test]
@@ -74,7 +78,8 @@ fn trailing_double_star_does_not_match_a_longer_sibling_name() {
 fn double_star_after_a_star_needs_the_star_segment() {
     let p = pattern("/jwt-issuers/*/**");
     assert!(!p.matches("/jwt-issuers"));
-    assert!(p.matches("/jwt-issuers/a"));
+    assert!(!p.matches("/jwt-issuers/a"));
+    assert!(p.matches("/jwt-issuers/a/roles"));
     assert!(p.matches("/jwt-issuers/a/roles/b/mint"));
 }
 
@@ -261,7 +266,7 @@ fn reference_matches(pattern: &str, path: &str) -> bool {
     fn walk(pattern: &[&str], path: &[&str]) -> bool {
         match pattern.split_first() {
             None => path.is_empty(),
-            Some((&"**", rest)) => (0..=path.len())
+            Some((&"**", rest)) => (1..=path.len())
                 .any(|k| path[..k].iter().all(|s| real(s)) && walk(rest, &path[k..])),
             Some((&"*", rest)) => !path.is_empty() && real(path[0]) && walk(rest, &path[1..]),
             Some((literal, rest)) => path.first() == Some(literal) && walk(rest, &path[1..]),

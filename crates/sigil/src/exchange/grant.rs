@@ -9,7 +9,7 @@ use crate::identity::{MappingTable, MappingTrace, Resolved, resolve};
 use crate::minting::{Constraints, JwtIssuers, MintRefused, MintRequest, Minted, mint};
 use crate::signing_keys::Keyring;
 use crate::storage::ReplayStore;
-use crate::trust::{Trace, TrustedIssuers, Verified};
+use crate::trust::{RedeemRefused, Trace, TrustedIssuers, Verified, redeem};
 
 /// RFC 8693 §3 token type identifiers Sigil accepts.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -34,30 +34,23 @@ impl TokenType {
     }
 }
 
-/// The grant presented.
-#[derive(Clone, Debug)]
-pub enum Grant {
-    /// RFC 8693 token exchange.
-    TokenExchange {
-        /// The subject token.
-        subject_token: String,
-        /// Its type.
-        subject_token_type: TokenType,
-        /// An actor token and its type.
-        actor: Option<(String, TokenType)>,
-    },
-    /// RFC 7523 JWT bearer assertion.
-    JwtBearer {
-        /// The assertion.
-        assertion: String,
-    },
+/// A parsed exchange request. The presented token is judged before anything else, so a
+/// refused token is `invalid_grant` whatever the other parameters say (DESIGN §3), and a
+/// stranger learns nothing about roles or parameters from the answer.
+#[derive(Debug)]
+pub struct ExchangeRequest {
+    /// The subject token (RFC 8693) or assertion (RFC 7523).
+    pub subject_token: String,
+    /// The other parameters, or why they are unacceptable: reported only once the subject
+    /// token has verified.
+    pub parameters: Result<ExchangeParameters, ExchangeRefused>,
 }
 
-/// A parsed exchange request.
-#[derive(Clone, Debug)]
-pub struct ExchangeRequest {
-    /// The grant.
-    pub grant: Grant,
+/// The parameters of an exchange besides the presented token.
+#[derive(Clone, Debug, Default)]
+pub struct ExchangeParameters {
+    /// The actor token (RFC 8693 §4.1), if any.
+    pub actor_token: Option<String>,
     /// `scope`: the role name.
     pub scope: Option<String>,
     /// `audience` and `resource` values, in order.
@@ -100,7 +93,10 @@ impl Exchange<'_> {
         issuer_name: &str,
         request: ExchangeRequest,
     ) -> Result<Exchanged, ExchangeRefused> {
-        let role_name = role_of(request.scope.as_deref())?;
+        let subject = self.verify(&request.subject_token).await?;
+        let resolved = self.identify(&subject)?;
+        let parameters = request.parameters?;
+        let role_name = role_of(parameters.scope.as_deref())?;
         let (issuer, role) = match self.issuers.resolve(issuer_name, role_name) {
             Ok(found) => found,
             Err(MintRefused::IssuerNotFound(name)) => {
@@ -113,19 +109,6 @@ impl Exchange<'_> {
             }
             Err(other) => return Err(ExchangeRefused::Fault(other.to_string())),
         };
-        let (subject_token, actor_token) = match &request.grant {
-            Grant::TokenExchange {
-                subject_token,
-                actor,
-                ..
-            } => (
-                subject_token.as_str(),
-                actor.as_ref().map(|(t, _)| t.as_str()),
-            ),
-            Grant::JwtBearer { assertion } => (assertion.as_str(), None),
-        };
-        let subject = self.verify(subject_token).await?;
-        let resolved = self.identify(&subject)?;
         let mint_path = format!("/jwt-issuers/{issuer_name}/roles/{role_name}/mint");
         if let Decision::Deny =
             self.policies
@@ -136,7 +119,7 @@ impl Exchange<'_> {
             )));
         }
         let mut protocol_claims = Map::new();
-        if let Some(actor_token) = actor_token {
+        if let Some(actor_token) = &parameters.actor_token {
             let actor = self.verify(actor_token).await?;
             let actor_identity = self.identify(&actor)?.identity;
             check_may_act(&subject, &actor)?;
@@ -161,7 +144,7 @@ impl Exchange<'_> {
         })?;
         let mint_request = MintRequest {
             ttl: None,
-            audiences: (!request.audiences.is_empty()).then_some(request.audiences),
+            audiences: (!parameters.audiences.is_empty()).then_some(parameters.audiences),
             claims: None,
         };
         let minted = mint(
@@ -195,9 +178,12 @@ impl Exchange<'_> {
         })?;
         // Recorded last, once nothing else can refuse: a refused request never spends the jti.
         // Minting has no side effect, so a replay simply discards the token it made.
-        if subject.issuer.spec.require_jti {
-            self.record_first_use(&subject).await?;
-        }
+        redeem(self.replays, &subject, self.now)
+            .await
+            .map_err(|refused| match refused {
+                RedeemRefused::Storage(e) => ExchangeRefused::Fault(e.to_string()),
+                other => ExchangeRefused::grant(other.to_string()),
+            })?;
         Ok(Exchanged {
             minted,
             role: role_name.to_owned(),
@@ -221,33 +207,6 @@ impl Exchange<'_> {
             Err(ExchangeRefused::grant(format!(
                 "no identity mapping of `{}` applies",
                 verified.issuer.spec.name
-            )))
-        }
-    }
-
-    async fn record_first_use(&self, subject: &Verified) -> Result<(), ExchangeRefused> {
-        let jti = subject
-            .claims
-            .get("jti")
-            .and_then(Value::as_str)
-            .filter(|j| !j.is_empty() && j.len() <= crate::storage::REPLAY_JTI_MAX_BYTES)
-            .ok_or_else(|| ExchangeRefused::grant("jti missing or longer than 512 bytes"))?;
-        let exp = subject
-            .claims
-            .get("exp")
-            .and_then(Value::as_f64)
-            .map_or(self.now, |e| e.ceil() as i64)
-            .saturating_add(i64::try_from(subject.issuer.spec.leeway).unwrap_or(0));
-        let first = self
-            .replays
-            .first_use(&subject.issuer.spec.issuer, jti, exp, self.now)
-            .await
-            .map_err(|e| ExchangeRefused::Fault(e.to_string()))?;
-        if first {
-            Ok(())
-        } else {
-            Err(ExchangeRefused::grant(format!(
-                "jti {jti:?} was already used"
             )))
         }
     }

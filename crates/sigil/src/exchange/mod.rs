@@ -5,5 +5,5 @@
 mod grant;
 mod refused;
 
-pub use grant::{Exchange, ExchangeRequest, Exchanged, Grant, TokenType};
+pub use grant::{Exchange, ExchangeParameters, ExchangeRequest, Exchanged, TokenType};
 pub use refused::ExchangeRefused;

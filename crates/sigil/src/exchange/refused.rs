@@ -8,6 +8,12 @@ pub enum ExchangeRefused {
     /// A parameter is missing, repeated or unsupported.
     #[error("invalid_request: {0}")]
     InvalidRequest(String),
+    /// The body is larger than the server's limit (413 in RFC 6749 form).
+    #[error("invalid_request: the body is larger than {limit} bytes")]
+    TooLarge {
+        /// The limit in bytes (`--max-body-bytes`).
+        limit: usize,
+    },
     /// RFC 6749 §5.2: the grant type is not one this endpoint supports.
     #[error("unsupported_grant_type: {0}")]
     UnsupportedGrantType(String),
@@ -41,7 +47,9 @@ impl ExchangeRefused {
     /// The RFC 6749 `error` code.
     pub fn code(&self) -> &'static str {
         match self {
-            ExchangeRefused::InvalidRequest(_) => "invalid_request",
+            ExchangeRefused::InvalidRequest(_) | ExchangeRefused::TooLarge { .. } => {
+                "invalid_request"
+            }
             ExchangeRefused::UnsupportedGrantType(_) => "unsupported_grant_type",
             ExchangeRefused::InvalidGrant { .. } => "invalid_grant",
             ExchangeRefused::InvalidScope(_) => "invalid_scope",
@@ -57,6 +65,9 @@ impl ExchangeRefused {
         match self {
             ExchangeRefused::InvalidGrant { .. } => GRANT_REFUSED.to_owned(),
             ExchangeRefused::Fault(_) => "internal error".to_owned(),
+            ExchangeRefused::TooLarge { limit } => format!(
+                "the request body is larger than {limit} bytes (the server's --max-body-bytes)"
+            ),
             ExchangeRefused::InvalidRequest(m)
             | ExchangeRefused::UnsupportedGrantType(m)
             | ExchangeRefused::InvalidScope(m)

@@ -5,10 +5,19 @@
 
 mod syntax;
 
+use std::collections::{HashMap, HashSet};
+
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 
 use crate::validation::FieldError;
+
+/// The most field errors one answer lists; past this the list ends with a `body` entry counting
+/// the rest, so a body of 100,000 bad keys cannot amplify into a 10 MB answer.
+pub const MAX_LISTED_FIELD_ERRORS: usize = 100;
+/// How many times a body is re-read without its bad fields to find more errors (each re-read
+/// costs the body's size, so this keeps error collection linear).
+const MAX_REREADS: usize = 32;
 
 /// How a resource's request body maps onto its canonical field names.
 #[derive(Clone, Copy, Debug)]
@@ -61,8 +70,23 @@ pub fn parse_body<T: DeserializeOwned>(
         Ok(_) => {}
         Err(more) => errors.extend(more),
     }
+    Err(BodyError::Invalid(listed(errors)))
+}
+
+/// Sorts field errors by name and keeps at most [`MAX_LISTED_FIELD_ERRORS`] of them, the last
+/// entry saying how many more there were.
+pub fn listed(mut errors: Vec<FieldError>) -> Vec<FieldError> {
     errors.sort_by(|a, b| a.name.cmp(&b.name));
-    Err(BodyError::Invalid(errors))
+    if errors.len() > MAX_LISTED_FIELD_ERRORS {
+        let more = errors.len() - (MAX_LISTED_FIELD_ERRORS - 1);
+        errors.truncate(MAX_LISTED_FIELD_ERRORS - 1);
+        errors.push(FieldError::new(
+            "body",
+            "too_many_errors",
+            format!("has {more} more invalid fields not listed; fix the ones above first"),
+        ));
+    }
+    errors
 }
 
 /// Parses a JSON or YAML body that must be an object, without normalising its keys (for a
@@ -80,19 +104,19 @@ pub fn normalize(value: Value, rules: &BodyRules) -> (Value, Vec<FieldError>) {
         return (value, errors);
     };
     let mut normalized = Map::new();
-    let mut written_as: Vec<(String, String)> = Vec::new();
+    let mut written_as: HashMap<String, String> = HashMap::with_capacity(map.len());
     for (written, value) in map {
         let key = canonical_name(&written, rules);
+        if let Some(first) = written_as.get(&key) {
+            errors.push(duplicate(&key, first, &written));
+            continue;
+        }
         let value = if rules.opaque.contains(&key.as_str()) {
             value
         } else {
             normalize_nested(value, &key, &mut errors)
         };
-        if let Some((_, first)) = written_as.iter().find(|(k, _)| *k == key) {
-            errors.push(duplicate(&key, first, &written));
-            continue;
-        }
-        written_as.push((key.clone(), written));
+        written_as.insert(key.clone(), written);
         normalized.insert(key, value);
     }
     (Value::Object(normalized), errors)
@@ -117,7 +141,7 @@ pub fn parse_body_partial<T: DeserializeOwned>(
     let (value, mut errors) = normalize(value, rules);
     let (parsed, more) = deserialize_collecting(value);
     errors.extend(more);
-    errors.sort_by(|a, b| a.name.cmp(&b.name));
+    let errors = listed(errors);
     match parsed {
         Some(parsed) => Ok((parsed, errors)),
         None => Err(BodyError::Invalid(errors)),
@@ -129,13 +153,15 @@ fn deserialize_collecting<T: DeserializeOwned>(mut value: Value) -> (Option<T>, 
     let mut parsed_rest = None;
     let mut errors = Vec::new();
     let mut unknown: Vec<String> = Vec::new();
+    let mut seen_unknown: HashSet<String> = HashSet::new();
     let mut removed: Vec<String> = Vec::new();
-    // Each retry removes one top-level key, so this bounds the attempts.
-    let attempts = value.as_object().map_or(0, Map::len) + 1;
+    // Each retry removes one top-level key, so this bounds the attempts; the cap keeps a body
+    // whose every key is bad (a map-typed body) from costing its size once per key.
+    let attempts = (value.as_object().map_or(0, Map::len) + 1).min(MAX_REREADS);
     for _ in 0..attempts {
         let mut on_ignored = |path: serde_ignored::Path<'_>| {
             let name = ignored_path(&path);
-            if !unknown.contains(&name) {
+            if seen_unknown.insert(name.clone()) {
                 unknown.push(name);
             }
         };
@@ -212,16 +238,16 @@ fn normalize_nested(value: Value, path: &str, errors: &mut Vec<FieldError>) -> V
     match value {
         Value::Object(map) => {
             let mut normalized = Map::new();
-            let mut written_as: Vec<(String, String)> = Vec::new();
+            let mut written_as: HashMap<String, String> = HashMap::with_capacity(map.len());
             for (written, value) in map {
                 let key = written.replace('-', "_");
                 let name = format!("{path}/{key}");
-                if let Some((_, first)) = written_as.iter().find(|(k, _)| *k == key) {
+                if let Some(first) = written_as.get(&key) {
                     errors.push(duplicate(&name, first, &written));
                     continue;
                 }
                 let value = normalize_nested(value, &name, errors);
-                written_as.push((key.clone(), written));
+                written_as.insert(key.clone(), written);
                 normalized.insert(key, value);
             }
             Value::Object(normalized)

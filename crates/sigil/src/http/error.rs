@@ -164,6 +164,43 @@ impl IntoResponse for ApiError {
     }
 }
 
+/// Rewrites a framework rejection (axum answers extractor failures, such as a path parameter
+/// that is not UTF-8, as `text/plain`) into the error body of its surface: RFC 6749 JSON at the
+/// OAuth endpoints, [`ErrorBody`] everywhere else. Other answers pass unchanged.
+pub async fn rejection_as_json(response: Response, oauth: bool) -> Response {
+    let status = response.status();
+    let plain = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("text/plain"));
+    if !status.is_client_error() || !plain {
+        return response;
+    }
+    let text = axum::body::to_bytes(response.into_body(), 4096)
+        .await
+        .map(|bytes| String::from_utf8_lossy(&bytes).into_owned())
+        .unwrap_or_default();
+    let message = format!("the request could not be read: {}", text.trim());
+    if oauth {
+        let body = serde_json::json!({"error": "invalid_request", "error_description": message});
+        return (status, Json(body)).into_response();
+    }
+    let error_code = match status {
+        StatusCode::NOT_FOUND => "not_found",
+        StatusCode::METHOD_NOT_ALLOWED => "method_not_allowed",
+        StatusCode::PAYLOAD_TOO_LARGE => "body_too_large",
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => "unsupported_media_type",
+        _ => "malformed_request",
+    };
+    let body = ErrorBody {
+        message,
+        error_code,
+        invalid_fields: Vec::new(),
+    };
+    (status, Json(body)).into_response()
+}
+
 impl From<BodyError> for ApiError {
     fn from(error: BodyError) -> ApiError {
         match error {
@@ -179,10 +216,12 @@ impl From<BodyError> for ApiError {
 impl From<StorageError> for ApiError {
     fn from(error: StorageError) -> ApiError {
         match error {
-            StorageError::AlreadyExists { .. } => ApiError::Conflict {
-                code: "already_exists",
-                message: error.to_string(),
-            },
+            StorageError::AlreadyExists { .. } | StorageError::UniqueKeyTaken { .. } => {
+                ApiError::Conflict {
+                    code: "already_exists",
+                    message: error.to_string(),
+                }
+            }
             StorageError::NotFound { .. } => ApiError::NotFound(error.to_string()),
             StorageError::RevisionMismatch { .. } => {
                 ApiError::PreconditionFailed(error.to_string())

@@ -109,6 +109,10 @@ async fn request_context(request: Request, next: Next) -> Response {
         .and_then(|v| v.to_str().ok())
         .filter(|v| !v.is_empty() && v.len() <= 64 && v.bytes().all(|b| b.is_ascii_graphic()))
         .map_or_else(|| uuid::Uuid::new_v4().to_string(), str::to_owned);
+    let oauth = {
+        let path = request.uri().path();
+        path.starts_with("/jwt/") && path.contains("/oauth/")
+    };
     let span = tracing::info_span!(
         "request",
         request_id = %request_id,
@@ -116,7 +120,7 @@ async fn request_context(request: Request, next: Next) -> Response {
         path = %request.uri().path(),
     );
     async move {
-        let mut response = next.run(request).await;
+        let mut response = error::rejection_as_json(next.run(request).await, oauth).await;
         let status = response.status();
         if status == StatusCode::INTERNAL_SERVER_ERROR {
             if response.extensions().get::<error::Fault>().is_none() {

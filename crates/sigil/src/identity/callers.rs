@@ -1,19 +1,20 @@
 //! A cache of authenticated callers: a bearer token verified and mapped once is not verified
-//! again on every request. An entry is used only while the token is inside its validity
-//! window and while every snapshot it was derived from (the issuer, its keys or Sigil's
-//! keyring, the mappings) is still the current one, compared by pointer, so any rotation,
-//! revocation, refresh or configuration change sends the token through full verification.
+//! again on every request. It skips the signature only, never a rule (DESIGN §3): at every use
+//! the time rules (`exp`, `nbf`, `iat`, `max_token_age`) are judged again with the issuer's
+//! current settings, the issuer must still be enabled and its key still published at that
+//! moment, and every snapshot the entry came from (issuer, keys or keyring, mappings) must
+//! still be the current one, compared by pointer; policies are judged per request anyway.
 
 use std::sync::Arc;
 
 use moka::sync::Cache;
-use serde_json::Value;
+use serde_json::{Map, Value};
 
 use super::mappings::MappingTable;
 use super::resolve::Resolved;
 use crate::signing_keys::Keyring;
 use crate::trust::keyset::KeySet;
-use crate::trust::{TrustRegistry, TrustedIssuer, Verified};
+use crate::trust::{INTERNAL_KEY, TrustRegistry, TrustedIssuer, Verified, verify};
 
 /// Most callers remembered at once.
 pub const MAX_CALLERS: u64 = 10_000;
@@ -26,8 +27,10 @@ struct Entry {
     keys: Arc<KeySet>,
     keyring: Option<Arc<Keyring>>,
     mappings: Arc<MappingTable>,
-    valid_from: i64,
-    valid_until: i64,
+    /// The key that verified the token (internal tokens: checked against the keyring at use).
+    kid: Option<String>,
+    /// `exp`, `nbf` and `iat` as the token carries them, judged again at every use.
+    times: Map<String, Value>,
 }
 
 /// The snapshots current now, to compare an entry with.
@@ -67,13 +70,15 @@ impl Callers {
     pub fn get(&self, token: &str, header: &str, current: &Current<'_>) -> Option<Arc<Resolved>> {
         let entry = self.cache.get(token)?;
         let fresh = entry.header == header
-            && (entry.valid_from..entry.valid_until).contains(&current.now)
+            && entry.issuer.spec.enabled
+            && verify::check_times(&entry.issuer, &entry.times, current.now).is_ok()
             && Arc::ptr_eq(&entry.mappings, current.mappings)
             && Arc::ptr_eq(&entry.keys, &entry.issuer.keys())
             && match &entry.keyring {
                 Some(keyring) => {
                     Arc::ptr_eq(&entry.issuer, current.internal)
                         && Arc::ptr_eq(keyring, current.keyring)
+                        && still_published(keyring, entry.kid.as_deref(), current.now)
                 }
                 None => current
                     .registry
@@ -97,14 +102,10 @@ impl Callers {
         resolved: Arc<Resolved>,
         current: &Current<'_>,
     ) {
-        let leeway = i64::try_from(verified.issuer.spec.leeway).unwrap_or(0);
-        let time = |name: &str| verified.claims.get(name).and_then(Value::as_f64);
-        let Some(exp) = time("exp") else {
-            return;
-        };
-        let valid_until = (exp.floor() as i64).saturating_add(leeway);
-        let valid_from =
-            time("nbf").map_or(i64::MIN, |nbf| (nbf.ceil() as i64).saturating_sub(leeway));
+        let times: Map<String, Value> = ["exp", "nbf", "iat"]
+            .into_iter()
+            .filter_map(|name| Some((name.to_owned(), verified.claims.get(name)?.clone())))
+            .collect();
         let entry = Entry {
             resolved,
             header: header.to_owned(),
@@ -112,9 +113,18 @@ impl Callers {
             keys: verified.issuer.keys(),
             keyring: verified.issuer.is_internal.then(|| current.keyring.clone()),
             mappings: current.mappings.clone(),
-            valid_from,
-            valid_until,
+            kid: verified.kid.clone(),
+            times,
         };
         self.cache.insert(Arc::from(token), Arc::new(entry));
     }
+}
+
+/// Whether the internal key version `kid` still verifies at `now` (retirement is timed).
+fn still_published(keyring: &Keyring, kid: Option<&str>, now: i64) -> bool {
+    kid.is_some_and(|kid| {
+        keyring
+            .get(INTERNAL_KEY)
+            .is_some_and(|key| key.verifier(kid, now).is_some())
+    })
 }

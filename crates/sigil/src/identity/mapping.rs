@@ -258,12 +258,24 @@ fn compile_regex(pattern: &str, errors: &mut Violations) -> Option<Regex> {
         ));
         return None;
     }
+    let build = |source: &str| {
+        RegexBuilder::new(source)
+            .size_limit(REGEX_SIZE_LIMIT)
+            .dfa_size_limit(REGEX_SIZE_LIMIT)
+            .nest_limit(64)
+            .build()
+    };
+    // The pattern is validated on its own first: `a)|(.*` is unbalanced alone, yet wrapped in
+    // `^(?:…)$` it would balance and escape the anchors, matching anything.
+    if let Err(e) = build(pattern) {
+        errors.push(FieldError::invalid(
+            "id_match",
+            format!("is not a valid regex: {e}"),
+        ));
+        return None;
+    }
     // The whole value must match: anchor outside the operator's pattern.
-    RegexBuilder::new(&format!("^(?:{pattern})$"))
-        .size_limit(REGEX_SIZE_LIMIT)
-        .dfa_size_limit(REGEX_SIZE_LIMIT)
-        .nest_limit(64)
-        .build()
+    build(&format!("^(?:{pattern})$"))
         .map_err(|e| {
             errors.push(FieldError::invalid(
                 "id_match",
@@ -408,6 +420,17 @@ mod tests {
         assert_eq!(errors[0].name, "id_match");
         let huge = format!("({})", "a{100}{100}{100}");
         assert!(mapping(json!({"name": "m", "trusted_issuer": "g", "id_match": huge})).is_err());
+    }
+
+    #[test]
+    fn a_regex_that_only_balances_inside_the_anchors_is_refused() {
+        for escaping in ["a)|(.*", ".*)|(", "x)|(?:.*", "a))((b"] {
+            let errors = mapping(
+                json!({"name": "m", "trusted_issuer": "g", "id_match": escaping, "grantee": "x"}),
+            )
+            .unwrap_err();
+            assert_eq!(errors[0].name, "id_match", "{escaping}");
+        }
     }
 
     #[test]

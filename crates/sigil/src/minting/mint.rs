@@ -212,7 +212,7 @@ fn choose_audiences(
     let audiences = match requested {
         Some(list) if !list.is_empty() => {
             for (i, audience) in list.iter().enumerate() {
-                let allowed = role.allowed_audiences.iter().any(|g| g.is_match(audience));
+                let allowed = role.allowed_audiences.admits(audience);
                 if verbose {
                     tracing::info!(role = %role.name, %audience, allowed, "audience match");
                 }
@@ -345,7 +345,7 @@ mod tests {
             "name": "deployer",
             "subject_template": "svc:{{identity.id}}",
             "fixed_claims": {"team": "{{identity.project}}"},
-            "allowed_audiences": ["https://*"],
+            "allowed_audiences": ["https://*.test"],
             "default_audiences": ["https://api.test"]
         }))
         .unwrap();

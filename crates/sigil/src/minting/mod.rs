@@ -1,5 +1,6 @@
 //! Minting: named JWT issuers, their roles, and the mint operation itself.
 
+mod audience;
 mod error;
 mod issuer;
 mod mint;
@@ -8,6 +9,7 @@ mod role;
 mod service;
 pub mod template;
 
+pub use audience::{AudiencePatternRefused, AudiencePatterns, MAX_AUDIENCE_PATTERN_LENGTH};
 pub use error::MintRefused;
 pub use issuer::{Distribute, IssuerFields, IssuerSpec, check_issuer_url};
 pub use mint::{Constraints, MintRequest, Minted, mint};

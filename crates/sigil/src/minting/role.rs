@@ -7,6 +7,7 @@ use globset::{GlobBuilder, GlobMatcher};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
+use super::audience::AudiencePatterns;
 use super::template::{self, Template};
 use crate::duration::HumanDuration;
 use crate::validation::{FieldError, Violations, check_name};
@@ -111,8 +112,8 @@ pub struct CompiledRole {
     pub fixed_claims: Map<String, Value>,
     /// Caller-settable claims by name.
     pub allowed_claims: BTreeMap<String, (ClaimType, Vec<GlobMatcher>)>,
-    /// Audience globs.
-    pub allowed_audiences: Vec<GlobMatcher>,
+    /// Audience patterns (TLS wildcard rules).
+    pub allowed_audiences: AudiencePatterns,
     /// Audiences used when the request names none.
     pub default_audiences: Vec<String>,
     /// An empty audience is refused.
@@ -203,14 +204,23 @@ impl CompiledRole {
             );
             allowed_claims.insert(claim.name.clone(), (claim.claim_type, globs));
         }
-        let allowed_audiences = compile_globs(
-            "allowed_audiences",
-            fields.allowed_audiences.as_deref().unwrap_or_default(),
-            &mut errors,
-        );
+        let audience_patterns = fields.allowed_audiences.as_deref().unwrap_or_default();
+        check_len(&mut errors, "allowed_audiences", audience_patterns.len());
+        let allowed_audiences = match AudiencePatterns::compile(audience_patterns) {
+            Ok(compiled) => compiled,
+            Err(refused) => {
+                for (i, reason) in refused {
+                    errors.push(FieldError::invalid(
+                        format!("allowed_audiences/{i}"),
+                        reason.to_string(),
+                    ));
+                }
+                AudiencePatterns::none()
+            }
+        };
         let default_audiences = fields.default_audiences.clone().unwrap_or_default();
         for (i, audience) in default_audiences.iter().enumerate() {
-            if !allowed_audiences.iter().any(|g| g.is_match(audience)) {
+            if !allowed_audiences.admits(audience) {
                 errors.push(FieldError::invalid(
                     format!("default_audiences/{i}"),
                     format!("{audience:?} matches none of allowed_audiences"),

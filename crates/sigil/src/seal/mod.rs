@@ -81,6 +81,8 @@ pub enum UnsealStep {
     Progress(SealStatus),
     /// The threshold was reached and the data key opened.
     Unsealed(Arc<SealingKey>),
+    /// The seal was already open: the share was not even looked at.
+    AlreadyUnsealed(SealStatus),
 }
 
 enum Phase {
@@ -189,7 +191,13 @@ impl Seal {
             .ok_or(SealRefused::NotInitialised)?;
         let mut phase = self.phase.lock().await;
         let progress = match &mut *phase {
-            Phase::Unsealed { data_key } => return Ok(UnsealStep::Unsealed(data_key.clone())),
+            // Nothing to do: the share is not judged, no key is opened again.
+            Phase::Unsealed { .. } => {
+                return Ok(UnsealStep::AlreadyUnsealed(status_of(
+                    Some(&record),
+                    &phase,
+                )));
+            }
             Phase::Sealed { progress } => progress,
         };
         if let Some(seen) = progress

@@ -60,6 +60,8 @@ macro_rules! conformance_tests {
             document_save_expecting_any_creates_then_replaces,
             document_with_empty_name_is_refused_without_echoing_the_body,
             concurrent_document_saves_with_the_same_revision_admit_exactly_one,
+            concurrent_saves_of_one_unique_key_under_different_names_admit_exactly_one,
+            a_unique_key_is_kept_by_its_holder_and_freed_by_delete,
             document_list_is_sorted_by_parent_then_name_bytewise,
             document_list_filters_by_kind_and_parent,
             document_pages_walk_every_document_of_a_kind_once_in_order,

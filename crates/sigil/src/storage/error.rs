@@ -6,6 +6,15 @@ pub enum StorageError {
     /// A create found the name taken.
     #[error("{kind} `{name}` already exists")]
     AlreadyExists { kind: &'static str, name: String },
+    /// A save would give a document the unique key another document of its kind holds.
+    #[error("{kind} `{holder}` already holds {value:?}")]
+    UniqueKeyTaken {
+        kind: &'static str,
+        /// The unique value (an `iss`), never a secret.
+        value: String,
+        /// The document holding it.
+        holder: String,
+    },
     /// A write or delete found nothing to change.
     #[error("{kind} `{name}` does not exist")]
     NotFound { kind: &'static str, name: String },

@@ -82,10 +82,17 @@ impl DocumentRecord {
             parent: parent.to_owned(),
             name: name.to_owned(),
             body,
+            unique_key: None,
             revision: 0,
             created_at: 0,
             updated_at: 0,
         }
+    }
+
+    /// The same record, holding `value` as its kind's unique key (a trusted issuer's `iss`).
+    pub fn with_unique_key(mut self, value: &str) -> DocumentRecord {
+        self.unique_key = Some(value.to_owned());
+        self
     }
 
     /// The stored revision and times.
@@ -148,6 +155,10 @@ pub struct DocumentRecord {
     pub name: String,
     /// The configuration as the domain serialised it.
     pub body: Value,
+    /// A value no other document of this kind may hold at the same time (a trusted issuer's
+    /// `iss`), enforced by the store: a save that would share it fails with
+    /// [`StorageError::UniqueKeyTaken`](super::StorageError::UniqueKeyTaken).
+    pub unique_key: Option<String>,
     /// Revision; ignored on save.
     pub revision: i64,
     /// Creation time; ignored on save.

@@ -1,6 +1,7 @@
 //! Reading what was fetched from an external issuer: its OIDC discovery document and its JWKS.
-//! No I/O. A JWKS that is not a key set, or that publishes any private key, is refused whole so
-//! the caller keeps its previous keys; a single unusable key is only dropped and reported.
+//! No I/O. A JWKS that is not a key set, or that has no usable key left, is refused whole so the
+//! caller keeps its previous keys; each unusable key (private, symmetric, weak, of a type Sigil
+//! does not know, such as a post-quantum key an IdP adds) is only dropped and reported.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
@@ -30,11 +31,11 @@ pub enum DocumentRefused {
     /// A JWKS without a `keys` array.
     #[error("no \"keys\" array")]
     MissingKeysArray,
-    /// A key in the JWKS carries private members: the publisher leaks secrets.
-    #[error("a key carries private members (kid {kid:?})")]
-    PrivateMembers {
-        /// The offending key's `kid`, if it has one.
-        kid: Option<String>,
+    /// Every key was left out; the reasons say why, key by key.
+    #[error("no usable key: {reasons}")]
+    NoUsableKey {
+        /// Each dropped key's `kid` and reason, joined.
+        reasons: String,
     },
     /// The discovery document names another issuer (OIDC Discovery §4.3).
     #[error("discovery document names issuer {found:?}")]
@@ -146,9 +147,10 @@ pub fn parse_discovery(
 }
 
 /// Reads a JWKS. Refused whole: not JSON, duplicate members, no `keys` array, more than
-/// [`MAX_KEYS`] keys, or any key with private members. Dropped one by one: keys that do not
-/// verify here (`oct`, `use: enc`, weak RSA, off-curve points, unknown types), keys without
-/// `kid` among several usable ones, and every key of a `kid` shared by different material.
+/// [`MAX_KEYS`] keys, or no usable key at all. Dropped one by one: keys with private members
+/// (the publisher leaks a secret: that key is never trusted), keys that do not verify here
+/// (`oct`, `use: enc`, weak RSA, off-curve points, unknown types), keys without `kid` among
+/// several usable ones, and every key of a `kid` shared by different material.
 pub fn parse_jwks(body: &[u8]) -> Result<ParsedJwks, DocumentRefused> {
     let document = object(body)?;
     // serde_json keeps the last of two equal names while other parsers keep the first.
@@ -164,14 +166,18 @@ pub fn parse_jwks(body: &[u8]) -> Result<ParsedJwks, DocumentRefused> {
     if entries.len() > MAX_KEYS {
         return Err(DocumentRefused::TooManyKeys { limit: MAX_KEYS });
     }
-    if let Some(leaking) = entries.iter().find(|entry| has_private_members(entry)) {
-        return Err(DocumentRefused::PrivateMembers {
-            kid: reported_kid(leaking),
-        });
-    }
     let mut dropped = Vec::new();
     let mut candidates = Vec::new();
     for entry in entries {
+        if has_private_members(entry) {
+            dropped.push(DroppedKey {
+                kid: reported_kid(entry),
+                reason: "private or symmetric key material is published (members d, p, q, \
+                         dp, dq, qi, oth or k): never trusted"
+                    .into(),
+            });
+            continue;
+        }
         match candidate(entry) {
             Ok(usable) => candidates.push(usable),
             Err(reason) => dropped.push(DroppedKey {
@@ -204,6 +210,14 @@ pub fn parse_jwks(body: &[u8]) -> Result<ParsedJwks, DocumentRefused> {
             kid: shadowed.key.kid.as_deref().map(shown),
             reason: "conflicting kid: another key with different material has it".into(),
         });
+    }
+    if candidates.is_empty() && !dropped.is_empty() {
+        let reasons = dropped
+            .iter()
+            .map(|d| format!("kid {:?}: {}", d.kid.as_deref().unwrap_or("-"), d.reason))
+            .collect::<Vec<_>>()
+            .join("; ");
+        return Err(DocumentRefused::NoUsableKey { reasons });
     }
     Ok(ParsedJwks {
         keys: candidates.into_iter().map(|usable| usable.key).collect(),

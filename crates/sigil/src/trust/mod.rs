@@ -6,6 +6,7 @@ pub mod documents;
 pub mod fetch;
 mod internal;
 pub mod keyset;
+mod redeem;
 pub mod registry;
 mod service;
 pub mod sources;
@@ -15,6 +16,7 @@ pub mod verify;
 pub use internal::{
     AuthRefused, INTERNAL_ISS, INTERNAL_ISSUER, INTERNAL_KEY, InternalIssuer, MintedToken,
 };
+pub use redeem::{RedeemRefused, redeem};
 pub use registry::{TrustRegistry, TrustedIssuer};
 pub use service::{TrustRefused, TrustSetup, TrustedIssuers, UNKNOWN_KID_COOLDOWN};
 pub use spec::{TrustedIssuerFields, TrustedIssuerSpec};

@@ -163,20 +163,21 @@ impl TrustedIssuers {
         let name = fields.name.clone().unwrap_or_default();
         self.refuse_read_only(&name)?;
         let spec = TrustedIssuerSpec::from_fields(fields).map_err(TrustRefused::Invalid)?;
+        self.refuse_taken_issuer(&spec)?;
+        Ok(spec)
+    }
+
+    /// Refuses an `iss` that another issuer (static, internal or stored) already holds.
+    fn refuse_taken_issuer(&self, spec: &TrustedIssuerSpec) -> Result<(), TrustRefused> {
         let taken = self
             .registry()
             .by_iss(&spec.issuer)
             .filter(|other| other.spec.name != spec.name)
             .map(|other| other.spec.name.clone());
-        if let Some(other) =
-            taken.or_else(|| (spec.issuer == INTERNAL_ISS).then(|| INTERNAL_ISSUER.to_owned()))
-        {
-            return Err(TrustRefused::Invalid(vec![FieldError::invalid(
-                "issuer",
-                format!("is already trusted as `{other}`"),
-            )]));
+        match taken.or_else(|| (spec.issuer == INTERNAL_ISS).then(|| INTERNAL_ISSUER.to_owned())) {
+            Some(other) => Err(issuer_taken(&other)),
+            None => Ok(()),
         }
-        Ok(spec)
     }
 
     /// Validates and fetches every key source now: what a save would install.
@@ -208,6 +209,9 @@ impl TrustedIssuers {
     ) -> Result<(Arc<TrustedIssuer>, bool), TrustRefused> {
         let (probed, _) = self.probe(fields).await?;
         let _writer = self.writer.lock().await;
+        // Judged again under the writer lock: the check in `probe` ran before a fetch, and
+        // another save may have claimed the `iss` since. The store enforces it across nodes.
+        self.refuse_taken_issuer(&probed.spec)?;
         let name = probed.spec.name.clone();
         let record = DocumentRecord::new(
             DocumentKind::TrustedIssuer,
@@ -215,7 +219,8 @@ impl TrustedIssuers {
             &name,
             serde_json::to_value(probed.spec.stored_fields())
                 .map_err(|e| corrupt_new(&name, &e.to_string()))?,
-        );
+        )
+        .with_unique_key(&probed.spec.issuer);
         let written = self
             .setup
             .store
@@ -536,8 +541,16 @@ fn corrupt_new(name: &str, reason: &str) -> TrustRefused {
     })
 }
 
+fn issuer_taken(holder: &str) -> TrustRefused {
+    TrustRefused::Invalid(vec![FieldError::invalid(
+        "issuer",
+        format!("is already trusted as `{holder}`"),
+    )])
+}
+
 fn refused(error: StorageError, name: &str) -> TrustRefused {
     match error {
+        StorageError::UniqueKeyTaken { holder, .. } => issuer_taken(&holder),
         StorageError::AlreadyExists { .. } => TrustRefused::AlreadyExists(name.to_owned()),
         StorageError::RevisionMismatch { actual, .. } => TrustRefused::Stale {
             name: name.to_owned(),

@@ -131,6 +131,8 @@ impl Trace {
 pub struct Verified {
     /// The issuer that vouched for it.
     pub issuer: Arc<TrustedIssuer>,
+    /// The `kid` of the key whose signature verified, if the key has one.
+    pub kid: Option<String>,
     /// Its claims.
     pub claims: Map<String, Value>,
     /// `roles`, narrowed by the issuer's allow-list.
@@ -224,21 +226,7 @@ pub fn finish(
         "exp, nbf, iat, sub, aud, jti, roles, prm well typed".to_owned()
     });
     let spec = &issuer.spec;
-    let rules = TimeRules {
-        now: request.now,
-        leeway: spec.leeway,
-        require_exp: true,
-        max_token_age: spec.max_token_age,
-    };
-    sigil_jose::check_times(&claims, &rules)
-        .map_err(|e| match e {
-            JoseError::Expired => VerifyRefused::Expired,
-            JoseError::NotYetValid => VerifyRefused::NotYetValid,
-            JoseError::IssuedInFuture => VerifyRefused::IssuedInFuture,
-            JoseError::TooOld => VerifyRefused::TooOld,
-            JoseError::ClaimMissing(c) => claim(c, "is required"),
-            other => claim("exp", &other.to_string()),
-        })
+    check_times(issuer, &claims, request.now)
         .inspect_err(|e| trace.record("times", false, || e.to_string()))?;
     trace.record("times", true, || {
         format!(
@@ -290,9 +278,34 @@ pub fn finish(
     });
     Ok(Verified {
         issuer: issuer.clone(),
+        kid: key.kid.clone(),
         claims,
         roles,
         permissions,
+    })
+}
+
+/// The time rules of `issuer` at `now`: `exp` (required), `nbf` and `iat` with its leeway, and
+/// its `max_token_age`. Judged at every use of a token, also when its signature was checked
+/// earlier (DESIGN §3: a cache may skip the signature, never a rule).
+pub fn check_times(
+    issuer: &TrustedIssuer,
+    claims: &Map<String, Value>,
+    now: i64,
+) -> Result<(), VerifyRefused> {
+    let rules = TimeRules {
+        now,
+        leeway: issuer.spec.leeway,
+        require_exp: true,
+        max_token_age: issuer.spec.max_token_age,
+    };
+    sigil_jose::check_times(claims, &rules).map_err(|e| match e {
+        JoseError::Expired => VerifyRefused::Expired,
+        JoseError::NotYetValid => VerifyRefused::NotYetValid,
+        JoseError::IssuedInFuture => VerifyRefused::IssuedInFuture,
+        JoseError::TooOld => VerifyRefused::TooOld,
+        JoseError::ClaimMissing(c) => claim(c, "is required"),
+        other => claim("exp", &other.to_string()),
     })
 }
 

@@ -43,6 +43,8 @@ fn role_admin_rules() -> Value {
     json!([
         {"path": "/jwt-issuers/payments-api/roles/**", "operations": ["create", "read", "update"]},
         {"path": "/signing-keys/allowed", "operations": ["read"]},
+        // `**` is one or more segments: the collection itself needs its own rule.
+        {"path": "/jwt-issuers/payments-api/roles", "operations": ["create", "read"]},
     ])
 }
 
@@ -746,6 +748,9 @@ async fn explain_shows_every_rule_consulted_when_a_path_is_denied() {
             {"kind": "rule", "policy": "role-admin", "rule": 1,
              "path": "/signing-keys/allowed", "operations": ["read"],
              "path_matched": true, "operation_allowed": false},
+            {"kind": "rule", "policy": "role-admin", "rule": 2,
+             "path": "/jwt-issuers/payments-api/roles", "operations": ["create", "read"],
+             "path_matched": false, "operation_allowed": false},
             {"kind": "unknown_policy", "policy": "not-yet"},
         ])
     );

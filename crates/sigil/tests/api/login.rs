@@ -34,7 +34,10 @@ async fn setup(builder: TestAppBuilder) -> (TestApp, IdpKey) {
     put_policy(
         &app,
         "mapping-reader",
-        json!([{"path": "/identity-mappings/**", "operations": ["read"]}]),
+        json!([
+            {"path": "/identity-mappings", "operations": ["read"]},
+            {"path": "/identity-mappings/**", "operations": ["read"]},
+        ]),
     )
     .await;
     (app, key)

@@ -15,7 +15,7 @@ use super::super::auth;
 use super::super::{ApiError, AppState};
 use crate::clock::rfc3339;
 use crate::identity::{MappingTrace, resolve};
-use crate::trust::AuthRefused;
+use crate::trust::{AuthRefused, RedeemRefused, redeem};
 
 /// Routes of this surface.
 pub fn router() -> Router<AppState> {
@@ -98,6 +98,25 @@ async fn login(
             u64::try_from(ttl).unwrap_or(0),
         )
         .ok_or(ApiError::Sealed)?;
+    // Last, once nothing else can refuse: a refused login never spends a single-use token.
+    redeem(state.store.replays(), &verified, now)
+        .await
+        .map_err(|refused| match refused {
+            RedeemRefused::Storage(e) => ApiError::Fault(e.to_string()),
+            RedeemRefused::AlreadyRedeemed(_) => ApiError::Unauthenticated {
+                code: "token_replayed",
+                message: "this token was already used once; its issuer requires a fresh token \
+                          (a new jti) for every login or exchange"
+                    .into(),
+            },
+            RedeemRefused::JtiUnusable => ApiError::Unauthenticated {
+                code: "jti_required",
+                message: format!(
+                    "{}; its issuer requires a jti on every login token",
+                    RedeemRefused::JtiUnusable
+                ),
+            },
+        })?;
     tracing::info!(identity = %resolved.identity.id, mapping = ?resolved.mapping, jti = %minted.jti, "login");
     let body = LoginResponse {
         token: minted.token,

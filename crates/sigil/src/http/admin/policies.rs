@@ -29,7 +29,7 @@ pub fn router() -> Router<AppState> {
 pub struct PolicyBody {
     /// Unique name.
     pub name: Option<String>,
-    /// Allow-rules: `path` (`*` one segment, trailing `**` any depth) and `operations`
+    /// Allow-rules: `path` (`*` one segment, trailing `**` one or more segments) and `operations`
     /// (`create`, `read`, `update`, `delete`).
     #[schema(value_type = Option<Vec<Object>>)]
     pub rules: Option<Vec<RuleFields>>,

@@ -5,6 +5,8 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
+use super::super::ApiError;
+use super::super::payload::Payload;
 use crate::exchange::ExchangeRefused;
 
 /// An RFC 6749 §5.2 error body.
@@ -70,12 +72,23 @@ impl Form {
     }
 }
 
+/// The body of an OAuth request, its failures in RFC 6749 terms (a body over the limit is a
+/// 413 `invalid_request`, not the admin API's error shape).
+pub fn oauth_payload(payload: Result<Payload, ApiError>) -> Result<Payload, ExchangeRefused> {
+    payload.map_err(|error| match error {
+        ApiError::TooLarge { limit } => ExchangeRefused::TooLarge { limit },
+        ApiError::Malformed(message) => ExchangeRefused::InvalidRequest(message),
+        _ => ExchangeRefused::InvalidRequest("the request body could not be read".into()),
+    })
+}
+
 /// The answer to a refused request: 400 (503 while unavailable, 500 on a fault), no-store.
 pub fn refusal(refused: &ExchangeRefused) -> Response {
     let status = match refused {
         ExchangeRefused::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
         ExchangeRefused::Fault(_) => StatusCode::INTERNAL_SERVER_ERROR,
         ExchangeRefused::UnknownIssuer(_) => StatusCode::NOT_FOUND,
+        ExchangeRefused::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
         _ => StatusCode::BAD_REQUEST,
     };
     let body = OAuthError {

@@ -26,7 +26,7 @@ pub(super) async fn introspect_token(
     State(state): State<AppState>,
     Path(issuer): Path<String>,
     headers: axum::http::HeaderMap,
-    payload: Payload,
+    payload: Result<Payload, ApiError>,
 ) -> Response {
     if state.seal.is_sealed() {
         return form::refusal(&ExchangeRefused::Unavailable("Sigil is sealed".into()));
@@ -43,6 +43,10 @@ pub(super) async fn introspect_token(
         };
         return (StatusCode::FORBIDDEN, Json(body)).into_response();
     }
+    let payload = match form::oauth_payload(payload) {
+        Ok(payload) => payload,
+        Err(refused) => return form::refusal(&refused),
+    };
     let form = match Form::parse(payload.content_type.as_deref(), &payload.bytes) {
         Ok(form) => form,
         Err(refused) => return form::refusal(&refused),

@@ -6,10 +6,10 @@ use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
-use super::super::AppState;
 use super::super::payload::Payload;
+use super::super::{ApiError, AppState};
 use super::form::{self, Form};
-use crate::exchange::{Exchange, ExchangeRefused, ExchangeRequest, Grant, TokenType};
+use crate::exchange::{Exchange, ExchangeParameters, ExchangeRefused, ExchangeRequest, TokenType};
 
 const TOKEN_EXCHANGE: &str = "urn:ietf:params:oauth:grant-type:token-exchange";
 const JWT_BEARER: &str = "urn:ietf:params:oauth:grant-type:jwt-bearer";
@@ -39,9 +39,13 @@ pub struct TokenResponse {
 pub(super) async fn exchange_token(
     State(state): State<AppState>,
     Path(issuer): Path<String>,
-    payload: Payload,
+    payload: Result<Payload, ApiError>,
 ) -> Response {
-    match exchange(&state, &issuer, &payload).await {
+    let result = match form::oauth_payload(payload) {
+        Ok(payload) => exchange(&state, &issuer, &payload).await,
+        Err(refused) => Err(refused),
+    };
+    match result {
         Ok(response) => response,
         Err(refused) => {
             tracing::info!(issuer = %issuer, error = %refused, "token exchange refused");
@@ -60,24 +64,18 @@ async fn exchange(
     }
     let form = Form::parse(payload.content_type.as_deref(), &payload.bytes)?;
     let grant_type = form.required("grant_type")?;
-    let grant = match grant_type {
-        TOKEN_EXCHANGE => token_exchange_grant(&form)?,
-        JWT_BEARER => Grant::JwtBearer {
-            assertion: form.required("assertion")?.to_owned(),
-        },
+    let (is_exchange, presented) = match grant_type {
+        TOKEN_EXCHANGE => (true, "subject_token"),
+        JWT_BEARER => (false, "assertion"),
         other => {
             return Err(ExchangeRefused::UnsupportedGrantType(format!(
                 "unsupported grant_type {other:?}; use {TOKEN_EXCHANGE} or {JWT_BEARER}"
             )));
         }
     };
-    let mut audiences = form.all("audience");
-    audiences.extend(form.all("resource"));
-    let is_exchange = matches!(grant, Grant::TokenExchange { .. });
     let request = ExchangeRequest {
-        grant,
-        scope: form.one("scope")?.map(str::to_owned),
-        audiences,
+        subject_token: form.required(presented)?.to_owned(),
+        parameters: parameters(&form, is_exchange),
     };
     let mappings = state.mappings.table();
     let policies = state.policies.set();
@@ -105,10 +103,19 @@ async fn exchange(
     Ok(form::no_store(Json(body).into_response()))
 }
 
-fn token_exchange_grant(form: &Form) -> Result<Grant, ExchangeRefused> {
-    let subject_token = form.required("subject_token")?.to_owned();
-    let subject_token_type =
-        token_type(form.required("subject_token_type")?, "subject_token_type")?;
+/// Every parameter besides the presented token; judged only once that token has verified.
+fn parameters(form: &Form, is_exchange: bool) -> Result<ExchangeParameters, ExchangeRefused> {
+    let mut audiences = form.all("audience");
+    audiences.extend(form.all("resource"));
+    let scope = form.one("scope")?.map(str::to_owned);
+    if !is_exchange {
+        return Ok(ExchangeParameters {
+            actor_token: None,
+            scope,
+            audiences,
+        });
+    }
+    token_type(form.required("subject_token_type")?, "subject_token_type")?;
     if let Some(requested) = form.one("requested_token_type")?
         && !matches!(
             TokenType::parse(requested),
@@ -119,9 +126,10 @@ fn token_exchange_grant(form: &Form) -> Result<Grant, ExchangeRefused> {
             "requested_token_type {requested:?} cannot be issued; Sigil issues {JWT_TYPE}"
         )));
     }
-    let actor = match (form.one("actor_token")?, form.one("actor_token_type")?) {
+    let actor_token = match (form.one("actor_token")?, form.one("actor_token_type")?) {
         (Some(token), Some(kind)) => {
-            Some((token.to_owned(), token_type(kind, "actor_token_type")?))
+            token_type(kind, "actor_token_type")?;
+            Some(token.to_owned())
         }
         (None, None) => None,
         (Some(_), None) => {
@@ -135,10 +143,10 @@ fn token_exchange_grant(form: &Form) -> Result<Grant, ExchangeRefused> {
             ));
         }
     };
-    Ok(Grant::TokenExchange {
-        subject_token,
-        subject_token_type,
-        actor,
+    Ok(ExchangeParameters {
+        actor_token,
+        scope,
+        audiences,
     })
 }
 

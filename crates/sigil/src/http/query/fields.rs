@@ -6,6 +6,11 @@ use std::collections::BTreeMap;
 
 use serde_json::{Map, Value};
 
+/// The longest `fields=` value accepted, in bytes.
+pub const MAX_FIELDS_LENGTH: usize = 4096;
+/// The most `/`-separated names one field path may have.
+pub const MAX_FIELD_DEPTH: usize = 16;
+
 /// A parsed `fields=` selection.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct FieldSelection(BTreeMap<String, Selected>);
@@ -22,6 +27,15 @@ pub enum FieldSelectionError {
     /// Nothing was listed.
     #[error("must list at least one field, e.g. fields=name,type")]
     Empty,
+    /// The value is longer than [`MAX_FIELDS_LENGTH`].
+    #[error("is longer than {MAX_FIELDS_LENGTH} characters; list fewer fields")]
+    TooLong,
+    /// A field path nests deeper than [`MAX_FIELD_DEPTH`].
+    #[error("field {index} has more than {MAX_FIELD_DEPTH} nested names; select a shallower field")]
+    TooDeep {
+        /// The 1-based index of the field in the list.
+        index: usize,
+    },
     /// A field path with an empty part, like `a,,b` or `a/`.
     #[error(
         "field {index} ({path:?}) has an empty name; separate fields with ',' and nested names with '/'"
@@ -36,9 +50,14 @@ pub enum FieldSelectionError {
 
 impl FieldSelection {
     /// Parses a comma-separated list of `/`-separated paths; `-` in names is read as `_`.
+    /// Bounded: at most [`MAX_FIELDS_LENGTH`] bytes and [`MAX_FIELD_DEPTH`] names per path, so
+    /// the selection (and every walk over it) stays shallow whatever the input.
     pub fn parse(input: &str) -> Result<Self, FieldSelectionError> {
         if input.is_empty() {
             return Err(FieldSelectionError::Empty);
+        }
+        if input.len() > MAX_FIELDS_LENGTH {
+            return Err(FieldSelectionError::TooLong);
         }
         let mut selection = Self::default();
         for (index, path) in input.split(',').enumerate() {
@@ -49,25 +68,32 @@ impl FieldSelection {
                     path: path.to_owned(),
                 });
             }
-            selection.insert(&segments);
+            if segments.len() > MAX_FIELD_DEPTH {
+                return Err(FieldSelectionError::TooDeep { index: index + 1 });
+            }
+            selection.insert(segments);
         }
         Ok(selection)
     }
 
-    fn insert(&mut self, segments: &[String]) {
-        let Some((first, rest)) = segments.split_first() else {
-            return;
-        };
-        if rest.is_empty() {
-            self.0.insert(first.clone(), Selected::Whole);
-            return;
-        }
-        let entry = self
-            .0
-            .entry(first.clone())
-            .or_insert_with(|| Selected::Part(Self::default()));
-        if let Selected::Part(inner) = entry {
-            inner.insert(rest);
+    /// Adds one path, walking down without recursion.
+    fn insert(&mut self, segments: Vec<String>) {
+        let last = segments.len().saturating_sub(1);
+        let mut level = self;
+        for (position, segment) in segments.into_iter().enumerate() {
+            if position == last {
+                level.0.insert(segment, Selected::Whole);
+                return;
+            }
+            let entry = level
+                .0
+                .entry(segment)
+                .or_insert_with(|| Selected::Part(Self::default()));
+            match entry {
+                Selected::Part(inner) => level = inner,
+                // The whole field is already selected; a part of it adds nothing.
+                Selected::Whole => return,
+            }
         }
     }
 
@@ -196,5 +222,26 @@ mod tests {
         assert!(FieldSelection::parse("a,").is_err());
         assert!(FieldSelection::parse("/a").is_err());
         assert_eq!(FieldSelection::parse(""), Err(FieldSelectionError::Empty));
+    }
+
+    #[test]
+    fn deep_and_long_selections_are_refused_before_they_are_built() {
+        let deep = vec!["a"; MAX_FIELD_DEPTH + 1].join("/");
+        assert_eq!(
+            FieldSelection::parse(&deep),
+            Err(FieldSelectionError::TooDeep { index: 1 })
+        );
+        let just_deep_enough = vec!["a"; MAX_FIELD_DEPTH].join("/");
+        assert!(FieldSelection::parse(&just_deep_enough).is_ok());
+        let hostile = vec!["a"; 100_000].join("/");
+        assert_eq!(
+            FieldSelection::parse(&hostile),
+            Err(FieldSelectionError::TooLong)
+        );
+        let many = vec!["a"; MAX_FIELDS_LENGTH].join(",");
+        assert_eq!(
+            FieldSelection::parse(&many),
+            Err(FieldSelectionError::TooLong)
+        );
     }
 }

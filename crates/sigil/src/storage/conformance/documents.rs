@@ -1,6 +1,10 @@
 //! Conformance of `DocumentStore`: revisions and `Expected` as for signing keys, the
 //! `(kind, parent, name)` key, listing order, and deletes that take listed child kinds along.
 
+use std::future::Future;
+use std::pin::Pin;
+use std::task::Poll;
+
 use serde_json::json;
 
 use super::{T0, TestClock};
@@ -313,6 +317,111 @@ pub(crate) async fn concurrent_document_saves_with_the_same_revision_admit_exact
     assert_eq!(revision, 9);
 }
 
+pub(crate) async fn concurrent_saves_of_one_unique_key_under_different_names_admit_exactly_one(
+    store: &dyn Store,
+    _: &TestClock,
+) {
+    let documents = store.documents();
+    // Several rounds with many writers each, so a check outside the write lock loses one.
+    for round in 0..4 {
+        let iss = format!("https://idp.example/{round}");
+        let records: Vec<DocumentRecord> = (0..16)
+            .map(|i| {
+                document(DocumentKind::TrustedIssuer, "", &format!("r{round}-{i}"))
+                    .with_unique_key(&iss)
+            })
+            .collect();
+        let results = join_all(
+            records
+                .iter()
+                .map(|record| documents.save(record, Expected::Absent)),
+        )
+        .await;
+        let winners = results.iter().filter(|r| r.is_ok()).count();
+        assert_eq!(winners, 1, "round {round}: {results:?}");
+        for result in results.iter().filter_map(|r| r.as_ref().err()) {
+            assert!(
+                matches!(result, StorageError::UniqueKeyTaken { value, .. } if *value == iss),
+                "round {round}: {result:?}"
+            );
+        }
+    }
+}
+
+pub(crate) async fn a_unique_key_is_kept_by_its_holder_and_freed_by_delete(
+    store: &dyn Store,
+    _: &TestClock,
+) {
+    let documents = store.documents();
+    let iss = "https://idp.example";
+    let first = document(DocumentKind::TrustedIssuer, "", "first").with_unique_key(iss);
+    documents.save(&first, Expected::Absent).await.unwrap();
+    // The holder saves again with the same key; another kind may hold the same value.
+    documents.save(&first, Expected::Present).await.unwrap();
+    let other_kind = document(DocumentKind::Policy, "", "other").with_unique_key(iss);
+    documents.save(&other_kind, Expected::Absent).await.unwrap();
+    let second = document(DocumentKind::TrustedIssuer, "", "second").with_unique_key(iss);
+    match documents.save(&second, Expected::Absent).await {
+        Err(StorageError::UniqueKeyTaken { holder, value, .. }) => {
+            assert_eq!(holder, "first");
+            assert_eq!(value, iss);
+        }
+        other => panic!("expected UniqueKeyTaken, got {other:?}"),
+    }
+    assert!(
+        documents
+            .get(DocumentKind::TrustedIssuer, "", "second")
+            .await
+            .unwrap()
+            .is_none()
+    );
+    // Moving the holder to another value frees the first one.
+    let moved = first.clone().with_unique_key("https://elsewhere.example");
+    documents.save(&moved, Expected::Present).await.unwrap();
+    documents.save(&second, Expected::Absent).await.unwrap();
+    documents
+        .delete(
+            DocumentKind::TrustedIssuer,
+            "",
+            "second",
+            Expected::Present,
+            &[],
+        )
+        .await
+        .unwrap();
+    let third = document(DocumentKind::TrustedIssuer, "", "third").with_unique_key(iss);
+    documents.save(&third, Expected::Absent).await.unwrap();
+    let read = documents
+        .get(DocumentKind::TrustedIssuer, "", "third")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(read.unique_key.as_deref(), Some(iss));
+}
+
+/// Polls every future at once on this task (the store is borrowed, so nothing can be spawned)
+/// and answers their results in order.
+async fn join_all<F: Future>(futures: impl Iterator<Item = F>) -> Vec<F::Output> {
+    let mut pending: Vec<Pin<Box<F>>> = futures.map(Box::pin).collect();
+    let mut outputs: Vec<Option<F::Output>> = pending.iter().map(|_| None).collect();
+    std::future::poll_fn(|cx| {
+        for (future, output) in pending.iter_mut().zip(outputs.iter_mut()) {
+            if output.is_none()
+                && let Poll::Ready(value) = future.as_mut().poll(cx)
+            {
+                *output = Some(value);
+            }
+        }
+        if outputs.iter().all(Option::is_some) {
+            Poll::Ready(())
+        } else {
+            Poll::Pending
+        }
+    })
+    .await;
+    outputs.into_iter().flatten().collect()
+}
+
 pub(crate) async fn document_list_is_sorted_by_parent_then_name_bytewise(
     store: &dyn Store,
     _: &TestClock,
@@ -583,6 +692,7 @@ fn document(kind: DocumentKind, parent: &str, name: &str) -> DocumentRecord {
             "labels": {"team": "identity"},
             "expires": null,
         }),
+        unique_key: None,
         revision: 0,
         created_at: 0,
         updated_at: 0,

@@ -13,8 +13,8 @@ use crate::storage::{DocumentKind, DocumentRecord, DocumentStore, Expected, Stam
 /// `SELECT` of every column `document_from_row` reads; a macro so `concat!` can extend it.
 macro_rules! select_documents {
     () => {
-        "SELECT parent, name, body, revision, created_at, updated_at FROM documents \
-         WHERE kind = ?"
+        "SELECT parent, name, body, unique_key, revision, created_at, updated_at \
+         FROM documents WHERE kind = ?"
     };
 }
 
@@ -135,6 +135,28 @@ impl DocumentStore for SqliteDocumentStore {
             expected,
             stored.map(|(revision, _)| revision),
         )?;
+        if let Some(value) = &record.unique_key {
+            // Under the write lock of BEGIN IMMEDIATE, so no other save slips in between; the
+            // unique index is the backstop.
+            let holder: Option<String> = sqlx::query_scalar(
+                "SELECT name FROM documents WHERE kind = ? AND unique_key = ? \
+                 AND NOT (parent = ? AND name = ?)",
+            )
+            .bind(record.kind.storage_token())
+            .bind(value)
+            .bind(&record.parent)
+            .bind(&record.name)
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(backend("reading unique keys"))?;
+            if let Some(holder) = holder {
+                return Err(StorageError::UniqueKeyTaken {
+                    kind,
+                    value: value.clone(),
+                    holder,
+                });
+            }
+        }
         let now = (self.now)();
         let written = match stored {
             None => Stamps {
@@ -150,21 +172,30 @@ impl DocumentStore for SqliteDocumentStore {
         };
 
         sqlx::query(
-            "INSERT INTO documents (kind, parent, name, body, revision, created_at, updated_at) \
-             VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (kind, parent, name) DO UPDATE SET \
-             body = excluded.body, revision = excluded.revision, \
-             updated_at = excluded.updated_at",
+            "INSERT INTO documents \
+             (kind, parent, name, body, unique_key, revision, created_at, updated_at) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (kind, parent, name) DO UPDATE SET \
+             body = excluded.body, unique_key = excluded.unique_key, \
+             revision = excluded.revision, updated_at = excluded.updated_at",
         )
         .bind(record.kind.storage_token())
         .bind(&record.parent)
         .bind(&record.name)
         .bind(body)
+        .bind(&record.unique_key)
         .bind(written.revision)
         .bind(written.created_at)
         .bind(written.updated_at)
         .execute(&mut *tx)
         .await
-        .map_err(backend("writing a document"))?;
+        .map_err(|error| match &record.unique_key {
+            Some(value) if is_unique_violation(&error) => StorageError::UniqueKeyTaken {
+                kind,
+                value: value.clone(),
+                holder: "another document".into(),
+            },
+            _ => backend("writing a document")(error),
+        })?;
 
         tx.commit()
             .await
@@ -233,8 +264,15 @@ fn document_from_row(kind: DocumentKind, row: &SqliteRow) -> Result<DocumentReco
         parent: column(row, label, "parent")?,
         name: column(row, label, "name")?,
         body: json_column(row, label, "body")?,
+        unique_key: column(row, label, "unique_key")?,
         revision: column(row, label, "revision")?,
         created_at: column(row, label, "created_at")?,
         updated_at: column(row, label, "updated_at")?,
     })
+}
+
+fn is_unique_violation(error: &sqlx::Error) -> bool {
+    error
+        .as_database_error()
+        .is_some_and(|e| e.is_unique_violation())
 }

@@ -57,6 +57,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "changes",
         include_str!("../../../migrations/sqlite/0004_changes.sql"),
     ),
+    (
+        5,
+        "unique keys",
+        include_str!("../../../migrations/sqlite/0005_unique_keys.sql"),
+    ),
 ];
 
 /// A [`Store`] backed by one SQLite database file.

@@ -445,6 +445,7 @@ fn role(name: &str) -> DocumentRecord {
         parent: "alpha".to_owned(),
         name: name.to_owned(),
         body: json!({"audiences": ["https://api.example.com"]}),
+        unique_key: None,
         revision: 0,
         created_at: 0,
         updated_at: 0,

@@ -220,23 +220,35 @@ fn jwks_without_a_keys_array_is_refused() {
 }
 
 #[test]
-fn one_key_with_private_members_refuses_the_whole_jwks() {
+fn a_key_with_private_members_is_dropped_and_the_others_stay() {
     let good = ec_jwk();
     let leaking = with(ec_jwk(), "d", json!("c2VjcmV0"));
-    let kid = leaking["kid"].as_str().map(str::to_owned);
-    assert_eq!(
-        parse_jwks(&jwks(vec![good.clone(), leaking])).unwrap_err(),
-        DocumentRefused::PrivateMembers { kid }
-    );
+    let leaking = with(leaking, "kid", json!("leaky"));
+    let parsed = parse_jwks(&jwks(vec![good.clone(), leaking])).unwrap();
+    assert_eq!(parsed.keys.len(), 1);
+    assert_eq!(parsed.dropped.len(), 1);
+    assert_eq!(parsed.dropped[0].kid.as_deref(), Some("leaky"));
+    assert!(parsed.dropped[0].reason.contains("never trusted"));
     for member in ["p", "q", "dp", "dq", "qi", "oth", "k"] {
-        let leaking = with(ec_jwk(), member, Value::Null);
-        assert!(
-            matches!(
-                parse_jwks(&jwks(vec![good.clone(), leaking])),
-                Err(DocumentRefused::PrivateMembers { .. })
-            ),
-            "{member}"
-        );
+        let leaking = with(with(ec_jwk(), member, Value::Null), "kid", json!("other"));
+        let parsed = parse_jwks(&jwks(vec![good.clone(), leaking])).unwrap();
+        assert_eq!(parsed.keys.len(), 1, "{member}");
+        assert_eq!(parsed.dropped.len(), 1, "{member}");
+    }
+}
+
+#[test]
+fn a_jwks_with_no_usable_key_is_refused_with_every_reason() {
+    let leaking = with(with(ec_jwk(), "d", json!("c2VjcmV0")), "kid", json!("a"));
+    let symmetric = json!({"kty": "oct", "k": "c2VjcmV0", "kid": "b"});
+    let future = json!({"kty": "AKP", "alg": "ML-DSA-44", "pub": "AAAA", "kid": "c"});
+    match parse_jwks(&jwks(vec![leaking, symmetric, future])).unwrap_err() {
+        DocumentRefused::NoUsableKey { reasons } => {
+            for kid in ["\"a\"", "\"b\"", "\"c\""] {
+                assert!(reasons.contains(kid), "{reasons}");
+            }
+        }
+        other => panic!("unexpected {other:?}"),
     }
 }
 
@@ -368,7 +380,18 @@ fn an_empty_key_set_is_valid_and_empty() {
 #[test]
 fn absurdly_long_kids_are_shortened_in_reports() {
     let long_kid = "k".repeat(10_000);
-    let parsed = parse_jwks(&jwks(vec![json!({ "kty": "oct", "kid": long_kid })])).unwrap();
+    let parsed = parse_jwks(&jwks(vec![
+        ec_jwk(),
+        json!({ "kty": "oct", "kid": long_kid }),
+    ]))
+    .unwrap();
     let reported = parsed.dropped[0].kid.as_deref().unwrap();
     assert!(reported.len() < 200 && reported.ends_with('…'));
+    let alone = parse_jwks(&jwks(vec![
+        json!({ "kty": "oct", "kid": "k".repeat(10_000) }),
+    ]));
+    match alone {
+        Err(DocumentRefused::NoUsableKey { reasons }) => assert!(reasons.len() < 400, "{reasons}"),
+        other => panic!("unexpected {other:?}"),
+    }
 }

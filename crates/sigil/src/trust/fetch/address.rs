@@ -15,9 +15,17 @@ pub fn is_public_address(address: IpAddr) -> bool {
     refused_range(address).is_none()
 }
 
-/// IPv4 ranges that are not the public internet, most specific first.
-const REFUSED_V4: [(Ipv4Addr, u8, &str); 17] = [
+/// IPv4 ranges that are not the public internet, most specific first: every block of the IANA
+/// IPv4 Special-Purpose Address Registry that is not globally reachable (blocks inside
+/// 192.0.0.0/24 that are reachable are refused with it: an IdP does not live there), plus the
+/// cloud metadata and platform addresses that SSRF attacks aim at.
+const REFUSED_V4: [(Ipv4Addr, u8, &str); 18] = [
     (Ipv4Addr::new(169, 254, 169, 254), 32, "cloud metadata"),
+    (
+        Ipv4Addr::new(168, 63, 129, 16),
+        32,
+        "cloud platform (Azure wire server)",
+    ),
     (Ipv4Addr::new(255, 255, 255, 255), 32, "broadcast"),
     (Ipv4Addr::new(0, 0, 0, 0), 8, "unspecified or this network"),
     (Ipv4Addr::new(10, 0, 0, 0), 8, "private"),
@@ -40,9 +48,11 @@ const REFUSED_V4: [(Ipv4Addr, u8, &str); 17] = [
     (Ipv4Addr::new(240, 0, 0, 0), 4, "reserved"),
 ];
 
-/// IPv6 ranges that are not the public internet, most specific first. Ranges embedding an
-/// IPv4 address (mapped, NAT64, 6to4) are judged by that address instead.
-const REFUSED_V6: [(Ipv6Addr, u8, &str); 14] = [
+/// IPv6 ranges that are not the public internet, most specific first: every block of the IANA
+/// IPv6 Special-Purpose Address Registry that is not globally reachable (2001::/23 whole), and
+/// the deprecated site-local range. Addresses embedding an IPv4 address (mapped, translated,
+/// NAT64, 6to4, ISATAP) are judged by that address instead.
+const REFUSED_V6: [(Ipv6Addr, u8, &str); 15] = [
     (Ipv6Addr::UNSPECIFIED, 128, "unspecified"),
     (Ipv6Addr::LOCALHOST, 128, "loopback"),
     (
@@ -60,6 +70,11 @@ const REFUSED_V6: [(Ipv6Addr, u8, &str); 14] = [
         Ipv6Addr::new(0x100, 0, 0, 0, 0, 0, 0, 0),
         64,
         "discard-only",
+    ),
+    (
+        Ipv6Addr::new(0x100, 0, 0, 1, 0, 0, 0, 0),
+        64,
+        "dummy prefix",
     ),
     (
         Ipv6Addr::new(0x2001, 0xdb8, 0, 0, 0, 0, 0, 0),
@@ -116,15 +131,21 @@ pub(super) fn refused_range(address: IpAddr) -> Option<&'static str> {
     }
 }
 
-/// The IPv4 address inside an IPv4-mapped (`::ffff:0:0/96`), NAT64 (`64:ff9b::/96`) or 6to4
-/// (`2002::/16`) address.
+/// The IPv4 address inside an IPv4-mapped (`::ffff:0:0/96`), IPv4-translated
+/// (`::ffff:0:0:0/96`, RFC 2765), NAT64 (`64:ff9b::/96`), 6to4 (`2002::/16`) or ISATAP
+/// (interface identifier `[02]00:5efe:a.b.c.d`, RFC 5214) address.
 fn embedded_ipv4(address: Ipv6Addr) -> Option<Ipv4Addr> {
     let bits = address.to_bits();
     let low = Ipv4Addr::from_bits((bits & 0xffff_ffff) as u32);
-    if bits >> 32 == 0xffff || bits >> 32 == 0x0064_ff9b_0000_0000_0000_0000 {
+    let prefix96 = bits >> 32;
+    let interface_id_high = (bits >> 32) & 0xffff_ffff;
+    if prefix96 == 0xffff || prefix96 == 0xffff_0000 || prefix96 == 0x0064_ff9b_0000_0000_0000_0000
+    {
         Some(low)
     } else if bits >> 112 == 0x2002 {
         Some(Ipv4Addr::from_bits(((bits >> 80) & 0xffff_ffff) as u32))
+    } else if interface_id_high == 0x0000_5efe || interface_id_high == 0x0200_5efe {
+        Some(low)
     } else {
         None
     }
@@ -278,6 +299,7 @@ mod tests {
             ("127.0.0.1", "loopback"),
             ("127.255.0.9", "loopback"),
             ("169.254.169.254", "cloud metadata"),
+            ("168.63.129.16", "cloud platform (Azure wire server)"),
             ("169.254.1.1", "link-local"),
             ("172.16.0.1", "private"),
             ("172.31.255.255", "private"),
@@ -308,6 +330,8 @@ mod tests {
             ("::10.0.0.1", "IPv4-compatible (deprecated)"),
             ("64:ff9b:1::1", "local-use NAT64"),
             ("100::1", "discard-only"),
+            ("100:0:0:1::1", "dummy prefix"),
+            ("2001::5efe:1", "IETF protocol assignments"),
             ("2001:db8::1", "documentation"),
             ("2001::1", "IETF protocol assignments"),
             ("2001:2::1", "IETF protocol assignments"),
@@ -334,6 +358,15 @@ mod tests {
             ("::ffff:100.64.0.1", Some("shared address space (CGNAT)")),
             ("64:ff9b::192.168.0.1", Some("private")),
             ("2002:a00:1::1", Some("private")),
+            ("::ffff:0:10.0.0.1", Some("private")),
+            ("::ffff:0:127.0.0.1", Some("loopback")),
+            ("::ffff:0:169.254.169.254", Some("cloud metadata")),
+            ("0:0:0:0:ffff:0:7f00:1", Some("loopback")),
+            ("2001:4860:1:2:0:5efe:10.0.0.1", Some("private")),
+            ("2a00:1:2:3:200:5efe:192.168.0.1", Some("private")),
+            ("2a00:1:2:3:200:5efe:127.0.0.1", Some("loopback")),
+            ("::ffff:0:8.8.8.8", None),
+            ("2a00:1:2:3:0:5efe:8.8.8.8", None),
             ("::ffff:8.8.8.8", None),
             ("64:ff9b::8.8.8.8", None),
             ("2002:808:808::1", None),
