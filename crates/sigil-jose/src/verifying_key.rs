@@ -207,12 +207,35 @@ fn okp_keys(
     }
     let algorithms = select(&[Algorithm::EdDsa], pinned)?;
     let x = member(&jwk.x, "OKP JWK x is missing or not base64url")?;
-    if x.len() != 32 {
+    let Ok(encoded) = <[u8; 32]>::try_from(x.as_slice()) else {
         return Err(JoseError::Malformed("Ed25519 JWK x is not 32 bytes"));
-    }
+    };
+    check_ed25519_point(&encoded)?;
     parse_each(&algorithms, |algorithm| {
         Ok(ParsedPublicKey::new(algorithm.verification(), &x)?)
     })
+}
+
+/// Refuses an Ed25519 public key that is not the canonical encoding of a curve point of large
+/// order: with a small-order key (the identity, the all-zero encoding) a forged signature
+/// `R = identity, S = 0` verifies for many or all messages, and aws-lc-rs does not refuse it.
+fn check_ed25519_point(encoded: &[u8; 32]) -> Result<(), JoseError> {
+    use curve25519_dalek::edwards::CompressedEdwardsY;
+    let compressed = CompressedEdwardsY(*encoded);
+    let point = compressed
+        .decompress()
+        .ok_or_else(|| JoseError::KeyRejected("Ed25519 x is not a curve point".into()))?;
+    if point.compress() != compressed {
+        return Err(JoseError::KeyRejected(
+            "Ed25519 x is not canonically encoded".into(),
+        ));
+    }
+    if point.is_small_order() {
+        return Err(JoseError::KeyRejected(
+            "Ed25519 x is a point of small order (a forgery key)".into(),
+        ));
+    }
+    Ok(())
 }
 
 /// The key's algorithms, narrowed to the pinned one, which must be among them.
