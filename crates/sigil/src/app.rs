@@ -89,6 +89,7 @@ impl App {
                 description: format!("internal issuer {INTERNAL_ISSUER}"),
                 max_ttl: config.root_token_ttl.as_secs(),
             },
+            None,
         );
         let keys = Arc::new(SigningKeys::new(store.clone(), clock.clone(), usage));
         keys.load(None).await.map_err(|e| match e {

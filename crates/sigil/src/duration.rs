@@ -20,6 +20,10 @@ const UNITS: [(char, u64); 5] = [
 /// schedules needs more, and the cap keeps every sum of durations and times far from overflow.
 pub const MAX_DURATION_SECS: u64 = 10 * 365 * 86_400;
 
+/// The longest duration text accepted: `9y364d23h59m59s` is 15 characters, so anything near
+/// this is padding (leading zeros) and is refused before it is read.
+pub const MAX_DURATION_CHARS: usize = 64;
+
 /// Inputs longer than this are cut in error messages.
 const MAX_ECHOED_CHARS: usize = 64;
 
@@ -103,6 +107,9 @@ pub enum DurationProblem {
     /// Units out of order.
     #[error("units must appear in the order y, d, h, m, s")]
     UnitsOutOfOrder,
+    /// The text is longer than [`MAX_DURATION_CHARS`].
+    #[error("it is longer than {MAX_DURATION_CHARS} characters")]
+    TooLong,
     /// Longer than [`MAX_DURATION_SECS`].
     #[error("it is longer than 10 years (10y), the longest duration accepted")]
     TooLarge,
@@ -111,6 +118,9 @@ pub enum DurationProblem {
 fn parse_seconds(input: &str) -> Result<u64, DurationProblem> {
     if input.is_empty() {
         return Err(DurationProblem::Empty);
+    }
+    if input.len() > MAX_DURATION_CHARS {
+        return Err(DurationProblem::TooLong);
     }
     let chars: Vec<char> = input.chars().collect();
     let mut total: u64 = 0;
@@ -282,6 +292,14 @@ mod tests {
         ] {
             assert_eq!(problem(too_long), DurationProblem::TooLarge, "{too_long}");
         }
+        assert_eq!(
+            problem(&format!("{}1h", "0".repeat(MAX_DURATION_CHARS))),
+            DurationProblem::TooLong
+        );
+        assert_eq!(
+            secs(&format!("{}1h", "0".repeat(MAX_DURATION_CHARS - 2))),
+            3_600
+        );
         let error = HumanDuration::parse("11y").unwrap_err().to_string();
         assert!(error.contains("10 years"), "{error}");
         let from_number: Result<HumanDuration, _> = serde_json::from_str("315360001");

@@ -73,10 +73,15 @@ pub fn parse_body<T: DeserializeOwned>(
     Err(BodyError::Invalid(listed(errors)))
 }
 
-/// Sorts field errors by name and keeps at most [`MAX_LISTED_FIELD_ERRORS`] of them, the last
-/// entry saying how many more there were.
-pub fn listed(mut errors: Vec<FieldError>) -> Vec<FieldError> {
+/// Sorts field errors by name and keeps at most [`MAX_LISTED_FIELD_ERRORS`] of them.
+fn listed(mut errors: Vec<FieldError>) -> Vec<FieldError> {
     errors.sort_by(|a, b| a.name.cmp(&b.name));
+    capped(errors)
+}
+
+/// Keeps at most [`MAX_LISTED_FIELD_ERRORS`] field errors, in order, the last entry saying how
+/// many more there were.
+pub fn capped(mut errors: Vec<FieldError>) -> Vec<FieldError> {
     if errors.len() > MAX_LISTED_FIELD_ERRORS {
         let more = errors.len() - (MAX_LISTED_FIELD_ERRORS - 1);
         errors.truncate(MAX_LISTED_FIELD_ERRORS - 1);

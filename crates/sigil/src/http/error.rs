@@ -322,6 +322,10 @@ impl From<crate::trust::TrustRefused> for ApiError {
                 code: "already_exists",
                 message,
             },
+            TrustRefused::IssuerTaken { .. } => ApiError::Conflict {
+                code: "already_exists",
+                message,
+            },
             TrustRefused::Stale { .. } => ApiError::PreconditionFailed(message),
             TrustRefused::Internal(_) => ApiError::Conflict {
                 code: "internal_resource",

@@ -13,7 +13,7 @@ use super::issuer::{IssuerFields, IssuerSpec};
 use super::registry::{IssuerTable, LoadedIssuer, LoadedRole};
 use super::role::{CompiledRole, RoleFields};
 use crate::duration::HumanDuration;
-use crate::signing_keys::{KeyUser, SigningKeys};
+use crate::signing_keys::{KeyUser, RetentionFloor, SigningKeys};
 use crate::storage::{DocumentKind, DocumentRecord, Expected, Pages, Stamps, StorageError, Store};
 use crate::validation::FieldError;
 
@@ -85,7 +85,7 @@ impl JwtIssuers {
             for doc in page {
                 let spec = IssuerSpec::from_fields(decode(&doc)?).map_err(|e| corrupt(&doc, &e))?;
                 let roles = roles_by_issuer.remove(&spec.name).unwrap_or_default();
-                self.register_usage(&spec);
+                self.register_usage(&spec, stored_floor(&doc));
                 let issuer = self.loaded(spec, doc.stamps(), roles);
                 issuers.insert(issuer.spec.name.clone(), Arc::new(issuer));
             }
@@ -158,8 +158,18 @@ impl JwtIssuers {
         let spec = self.check_issuer(fields)?;
         let _writer = self.writer.lock().await;
         self.check_replacement(&spec)?;
-        let body = serde_json::to_value(spec.to_fields())
+        let mut body = serde_json::to_value(spec.to_fields())
             .map_err(|e| MintRefused::Signing(e.to_string()))?;
+        // A lowered max_ttl keeps counting for retention until the tokens minted under the old
+        // one expire: stored with the issuer so a restart or another node keeps counting.
+        let floor = self.keys.usage().floor_after(
+            &usage_id(&spec.name),
+            &spec.signing_key,
+            spec.max_ttl.as_secs(),
+        );
+        if let (Some(floor), Some(object)) = (floor, body.as_object_mut()) {
+            object.insert(RETENTION_FLOOR.into(), serde_json::json!(floor));
+        }
         let written = self
             .save_document(DocumentKind::JwtIssuer, "", &spec.name, body, expected)
             .await?;
@@ -168,7 +178,7 @@ impl JwtIssuers {
             .get(&spec.name)
             .map(|i| i.roles.clone())
             .unwrap_or_default();
-        self.register_usage(&spec);
+        self.register_usage(&spec, floor);
         let issuer = Arc::new(self.loaded(spec, written, roles));
         self.swap(|table| table.with(issuer.clone()));
         Ok((issuer, written.revision == 1))
@@ -317,7 +327,7 @@ impl JwtIssuers {
         }
     }
 
-    fn register_usage(&self, spec: &IssuerSpec) {
+    fn register_usage(&self, spec: &IssuerSpec, floor: Option<RetentionFloor>) {
         self.keys.usage().set(
             &usage_id(&spec.name),
             &spec.signing_key,
@@ -325,6 +335,7 @@ impl JwtIssuers {
                 description: format!("jwt-issuer {}", spec.name),
                 max_ttl: spec.max_ttl.as_secs(),
             },
+            floor,
         );
     }
 
@@ -335,6 +346,16 @@ impl JwtIssuers {
 
 fn usage_id(issuer: &str) -> String {
     format!("jwt-issuer:{issuer}")
+}
+
+/// The member of a stored issuer document holding its [`RetentionFloor`]: bookkeeping, not
+/// configuration (no request may set it, and no view shows it).
+const RETENTION_FLOOR: &str = "_retention_floor";
+
+fn stored_floor(doc: &DocumentRecord) -> Option<RetentionFloor> {
+    doc.body
+        .get(RETENTION_FLOOR)
+        .and_then(|value| serde_json::from_value(value.clone()).ok())
 }
 
 fn decode<T: serde::de::DeserializeOwned>(doc: &DocumentRecord) -> Result<T, MintRefused> {

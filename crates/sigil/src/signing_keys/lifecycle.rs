@@ -64,7 +64,10 @@ pub fn advance(versions: &mut [KeyVersion], now: i64, retention: u64) -> bool {
 }
 
 /// Adds a freshly generated version: active now, or pending for `prepublish` seconds.
-/// Older pending versions that never signed are retired; the previous signer starts retiring.
+/// Older pending versions are retired at once when they could not have signed yet (they
+/// activate more than the leeway after `now`); one activating sooner may already sign on a
+/// node whose keyring or clock is a moment ahead of `now`, so it retires like a signer. The
+/// previous signer starts retiring.
 pub fn add_version(
     versions: &mut Vec<KeyVersion>,
     mut fresh: KeyVersion,
@@ -75,8 +78,14 @@ pub fn add_version(
     advance(versions, now, retention);
     for older in versions.iter_mut() {
         if older.status == KeyStatus::Pending {
-            older.status = KeyStatus::Retired;
-            older.retires_at = Some(now);
+            let activates_at = older.activates_at.unwrap_or(now);
+            if activates_at > now.saturating_add(secs(LEEWAY_SECS)) {
+                older.status = KeyStatus::Retired;
+                older.retires_at = Some(now);
+            } else {
+                older.status = KeyStatus::Retiring;
+                older.retires_at = Some(activates_at.max(now).saturating_add(secs(retention)));
+            }
         }
     }
     match prepublish.filter(|p| *p > 0) {
@@ -309,6 +318,28 @@ mod tests {
             statuses(&versions),
             [KeyStatus::Retiring, KeyStatus::Retired, KeyStatus::Active]
         );
+    }
+
+    #[test]
+    fn a_pending_version_about_to_activate_stays_published_as_if_it_had_signed() {
+        // A mint racing the rotation may sign with version 2 from its activation second.
+        let mut versions = Vec::new();
+        add_version(&mut versions, version(1), 0, None, RETENTION);
+        add_version(&mut versions, version(2), 10, Some(1), RETENTION);
+        add_version(&mut versions, version(3), 10, None, RETENTION);
+        assert_eq!(
+            statuses(&versions),
+            [KeyStatus::Retiring, KeyStatus::Retiring, KeyStatus::Active]
+        );
+        assert_eq!(versions[1].retires_at, Some(11 + RETENTION as i64));
+        let mut versions = Vec::new();
+        add_version(&mut versions, version(1), 0, None, RETENTION);
+        add_version(&mut versions, version(2), 10, Some(60), RETENTION);
+        add_version(&mut versions, version(3), 10, None, RETENTION);
+        assert_eq!(versions[1].status, KeyStatus::Retiring);
+        add_version(&mut versions, version(4), 20, Some(61), RETENTION);
+        add_version(&mut versions, version(5), 20, None, RETENTION);
+        assert_eq!(versions[3].status, KeyStatus::Retired);
     }
 
     #[test]

@@ -12,4 +12,4 @@ pub use error::KeyRefused;
 pub use keyring::{Keyring, LoadedKey};
 pub use model::{KeySpec, KeyStatus, KeyVersion, MIN_ROTATION_PERIOD, sealing_aad};
 pub use service::{Preview, SigningKeys, VersionAction};
-pub use usage::{KeyUsage, KeyUser};
+pub use usage::{KeyUsage, KeyUser, RetentionFloor};

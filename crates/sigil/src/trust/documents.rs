@@ -211,12 +211,16 @@ pub fn parse_jwks(body: &[u8]) -> Result<ParsedJwks, DocumentRefused> {
             reason: "conflicting kid: another key with different material has it".into(),
         });
     }
-    if candidates.is_empty() && !dropped.is_empty() {
-        let reasons = dropped
-            .iter()
-            .map(|d| format!("kid {:?}: {}", d.kid.as_deref().unwrap_or("-"), d.reason))
-            .collect::<Vec<_>>()
-            .join("; ");
+    if candidates.is_empty() {
+        let reasons = if dropped.is_empty() {
+            "the key set is empty".to_owned()
+        } else {
+            dropped
+                .iter()
+                .map(|d| format!("kid {:?}: {}", d.kid.as_deref().unwrap_or("-"), d.reason))
+                .collect::<Vec<_>>()
+                .join("; ")
+        };
         return Err(DocumentRefused::NoUsableKey { reasons });
     }
     Ok(ParsedJwks {

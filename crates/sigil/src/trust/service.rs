@@ -37,6 +37,14 @@ pub enum TrustRefused {
     /// The name is taken.
     #[error("trusted issuer `{0}` already exists")]
     AlreadyExists(String),
+    /// Another trusted issuer already holds this `iss`: two could not both verify its tokens.
+    #[error("issuer {iss:?} is already trusted as `{holder}`; change that trusted issuer instead")]
+    IssuerTaken {
+        /// The `iss`.
+        iss: String,
+        /// The trusted issuer holding it.
+        holder: String,
+    },
     /// `If-Match` did not match.
     #[error("trusted issuer `{name}` changed: its ETag is \"{actual}\"")]
     Stale { name: String, actual: i64 },
@@ -175,7 +183,10 @@ impl TrustedIssuers {
             .filter(|other| other.spec.name != spec.name)
             .map(|other| other.spec.name.clone());
         match taken.or_else(|| (spec.issuer == INTERNAL_ISS).then(|| INTERNAL_ISSUER.to_owned())) {
-            Some(other) => Err(issuer_taken(&other)),
+            Some(holder) => Err(TrustRefused::IssuerTaken {
+                iss: spec.issuer.clone(),
+                holder,
+            }),
             None => Ok(()),
         }
     }
@@ -402,6 +413,13 @@ impl TrustedIssuers {
             }
         }
         let found = pick(&keys, kid, algorithm);
+        if found.is_empty() && kid.is_none() && !keys.keys().is_empty() {
+            // Without a kid the algorithm chose the candidates: none of the keys allows it.
+            trace.record("algorithm", false, || {
+                format!("{algorithm} fits none of the issuer's keys")
+            });
+            return Err(VerifyRefused::AlgorithmNotAllowed(algorithm.to_string()));
+        }
         if found.is_empty() {
             trace.record("key", false, || {
                 format!("no key with kid {}", kid.unwrap_or("(none)"))
@@ -541,16 +559,11 @@ fn corrupt_new(name: &str, reason: &str) -> TrustRefused {
     })
 }
 
-fn issuer_taken(holder: &str) -> TrustRefused {
-    TrustRefused::Invalid(vec![FieldError::invalid(
-        "issuer",
-        format!("is already trusted as `{holder}`"),
-    )])
-}
-
 fn refused(error: StorageError, name: &str) -> TrustRefused {
     match error {
-        StorageError::UniqueKeyTaken { holder, .. } => issuer_taken(&holder),
+        StorageError::UniqueKeyTaken { value, holder, .. } => {
+            TrustRefused::IssuerTaken { iss: value, holder }
+        }
         StorageError::AlreadyExists { .. } => TrustRefused::AlreadyExists(name.to_owned()),
         StorageError::RevisionMismatch { actual, .. } => TrustRefused::Stale {
             name: name.to_owned(),

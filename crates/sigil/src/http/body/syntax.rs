@@ -9,9 +9,12 @@ use serde_json::{Map, Value};
 
 use super::BodyError;
 
-/// Bodies may expand (YAML aliases) to this many times their size, at least to the floor below.
+/// Bodies may expand (YAML aliases) to this many times their size, at least to the floor below;
+/// alias replays are bounded the same way, so the work stays linear in the body's size.
 const EXPANSION_FACTOR: usize = 4;
-const EXPANSION_FLOOR: usize = 64 * 1024;
+const EXPANSION_FLOOR: usize = 8 * 1024;
+const REPLAYED_EVENTS_FLOOR: usize = 1_000;
+const REPLAYED_EVENTS_MAX: usize = 100_000;
 
 /// Parses `bytes` as the `content_type` says; the result must be an object.
 pub(super) fn parse_object(content_type: Option<&str>, bytes: &[u8]) -> Result<Value, BodyError> {
@@ -30,7 +33,7 @@ pub(super) fn parse_object(content_type: Option<&str>, bytes: &[u8]) -> Result<V
     };
     let value = match syntax {
         Syntax::Json => parse_json(bytes, seed)?,
-        Syntax::Yaml => parse_yaml(bytes, seed)?,
+        Syntax::Yaml => parse_yaml(bytes, seed, limit)?,
     };
     match value {
         Value::Object(_) => Ok(value),
@@ -87,16 +90,19 @@ fn parse_json(bytes: &[u8], seed: StrictValue<'_>) -> Result<Value, BodyError> {
     Ok(value)
 }
 
-fn parse_yaml(bytes: &[u8], seed: StrictValue<'_>) -> Result<Value, BodyError> {
+fn parse_yaml(bytes: &[u8], seed: StrictValue<'_>, limit: usize) -> Result<Value, BodyError> {
     let text = std::str::from_utf8(bytes).map_err(|error| {
         syntax_error(&format!(
             "invalid YAML: the body is not UTF-8 (at byte {})",
             error.valid_up_to() + 1
         ))
     })?;
-    serde_saphyr::with_deserializer_from_str_with_options(text, yaml_options(), |deserializer| {
-        seed.deserialize(deserializer)
-    })
+    let replayed = (limit / 8).clamp(REPLAYED_EVENTS_FLOOR, REPLAYED_EVENTS_MAX);
+    serde_saphyr::with_deserializer_from_str_with_options(
+        text,
+        yaml_options(replayed),
+        |deserializer| seed.deserialize(deserializer),
+    )
     .map_err(|error| {
         let error = error.without_snippet();
         let reason = yaml_reason(error);
@@ -124,7 +130,7 @@ fn yaml_reason(error: &serde_saphyr::Error) -> String {
     }
 }
 
-fn yaml_options() -> serde_saphyr::Options {
+fn yaml_options(max_replayed_events: usize) -> serde_saphyr::Options {
     let mut budget = serde_saphyr::Budget::default();
     budget.max_events = 200_000;
     budget.max_aliases = 1_000;
@@ -136,7 +142,7 @@ fn yaml_options() -> serde_saphyr::Options {
     budget.max_merge_keys = 1_000;
     budget.max_inclusion_depth = 0;
     let mut aliases = serde_saphyr::options::AliasLimits::default();
-    aliases.max_total_replayed_events = 100_000;
+    aliases.max_total_replayed_events = max_replayed_events;
     aliases.max_replay_stack_depth = 16;
     let mut options = serde_saphyr::Options::default();
     options.budget = Some(budget);

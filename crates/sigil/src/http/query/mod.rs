@@ -5,6 +5,8 @@
 mod fields;
 mod where_expr;
 
+use std::collections::HashSet;
+
 use serde_json::{Map, Value};
 
 pub use self::fields::{FieldSelection, FieldSelectionError};
@@ -65,13 +67,13 @@ impl ResourceQuery {
     pub fn parse(raw_query: Option<&str>) -> Result<Self, Vec<FieldError>> {
         let mut query = Self::default();
         let mut violations = Violations::new();
-        let mut seen: Vec<String> = Vec::new();
-        let mut repeated: Vec<String> = Vec::new();
+        // Hash sets, so a query of many distinct or repeated names stays linear.
+        let mut seen: HashSet<String> = HashSet::new();
+        let mut repeated: HashSet<String> = HashSet::new();
         let pairs = form_urlencoded::parse(raw_query.unwrap_or_default().as_bytes());
         for (name, value) in pairs {
-            if seen.contains(&name.to_string()) {
-                if !repeated.contains(&name.to_string()) {
-                    repeated.push(name.to_string());
+            if seen.contains(name.as_ref()) {
+                if repeated.insert(name.to_string()) {
                     violations.push(FieldError::new(
                         name.as_ref(),
                         "duplicate_parameter",
@@ -80,7 +82,7 @@ impl ResourceQuery {
                 }
                 continue;
             }
-            seen.push(name.to_string());
+            seen.insert(name.to_string());
             if let Err(error) = query.set(&name, &value) {
                 violations.push(error);
             }
@@ -91,7 +93,7 @@ impl ResourceQuery {
                 "cannot be combined with keys=true",
             ));
         }
-        violations.finish(query)
+        violations.finish(query).map_err(crate::http::body::capped)
     }
 
     fn set(&mut self, name: &str, value: &str) -> Result<(), FieldError> {

@@ -258,3 +258,13 @@ fn split_content_keeps_configured_or_derived_fields_and_always_the_name() {
     );
     assert_eq!(split_content(item.clone(), &config, Content::All), item);
 }
+
+#[test]
+fn a_query_of_many_bad_parameters_lists_at_most_a_hundred_errors() {
+    let raw: Vec<String> = (0..20_000).map(|i| format!("p{i}=1")).collect();
+    let listed = errors(&raw.join("&"));
+    assert_eq!(listed.len(), crate::http::body::MAX_LISTED_FIELD_ERRORS);
+    let last = listed.last().expect("a count of the rest");
+    assert_eq!(last.error_code, "too_many_errors");
+    assert!(last.reason.contains("19901 more"), "{}", last.reason);
+}

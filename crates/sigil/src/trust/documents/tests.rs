@@ -372,9 +372,13 @@ fn more_than_a_hundred_keys_are_refused_and_a_hundred_are_not() {
 }
 
 #[test]
-fn an_empty_key_set_is_valid_and_empty() {
-    let parsed = parse_jwks(br#"{"keys":[]}"#).unwrap();
-    assert!(parsed.keys.is_empty() && parsed.dropped.is_empty());
+fn an_empty_key_set_has_no_usable_key() {
+    assert_eq!(
+        parse_jwks(br#"{"keys":[]}"#).unwrap_err(),
+        DocumentRefused::NoUsableKey {
+            reasons: "the key set is empty".into()
+        }
+    );
 }
 
 #[test]
