@@ -5,6 +5,7 @@ Run from the repository root after `cargo build`:
     SIGIL_BIN=target/debug/sigil target/interop-venv/bin/python -m pytest tests/interop
 """
 
+import contextlib
 import os
 import queue
 import subprocess
@@ -51,14 +52,16 @@ def read_lines(stream, lines):
         lines.put(line.rstrip("\n"))
 
 
-@pytest.fixture(scope="session")
-def sigil():
-    """Starts `sigil serve --dev --allow-private-networks`, reads its three lines, and stops it
-    with SIGTERM."""
-    with tempfile.TemporaryFile(mode="w+") as stderr:
+@contextlib.contextmanager
+def dev_server(*extra_args, stderr=None):
+    """Runs `sigil serve --dev` on a free loopback port, reads its three lines, yields the `Sigil`
+    and the process, and stops it with SIGTERM (expecting exit 0), or kills it on any failure.
+    `stderr`, a file, receives the server's log; by default a temporary file does."""
+    with contextlib.ExitStack() as stack:
+        if stderr is None:
+            stderr = stack.enter_context(tempfile.TemporaryFile(mode="w+"))
         process = subprocess.Popen(
-            # Private networks allowed: test_trust.py serves JWKS documents on 127.0.0.1.
-            [SIGIL_BIN, "serve", "--dev", "--listen", "127.0.0.1:0", "--allow-private-networks"],
+            [SIGIL_BIN, "serve", "--dev", "--listen", "127.0.0.1:0", *extra_args],
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=stderr,
@@ -80,10 +83,13 @@ def sigil():
             assert listening.startswith("Listening on http://127.0.0.1:"), listening
             assert unseal.startswith("Unseal Key: "), unseal
             assert root.startswith("Root Token: "), root
-            yield Sigil(
-                listening.removeprefix("Listening on "),
-                unseal.removeprefix("Unseal Key: "),
-                root.removeprefix("Root Token: "),
+            yield (
+                Sigil(
+                    listening.removeprefix("Listening on "),
+                    unseal.removeprefix("Unseal Key: "),
+                    root.removeprefix("Root Token: "),
+                ),
+                process,
             )
             process.terminate()
             assert process.wait(timeout=SHUTDOWN_SECONDS) == 0
@@ -91,3 +97,12 @@ def sigil():
             if process.poll() is None:
                 process.kill()
                 process.wait(timeout=SHUTDOWN_SECONDS)
+
+
+@pytest.fixture(scope="session")
+def sigil():
+    """Starts `sigil serve --dev --allow-private-networks`, reads its three lines, and stops it
+    with SIGTERM."""
+    # Private networks allowed: test_trust.py serves JWKS documents on 127.0.0.1.
+    with dev_server("--allow-private-networks") as (server, _process):
+        yield server
