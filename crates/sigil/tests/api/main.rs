@@ -9,6 +9,8 @@ mod conventions;
 mod discovery;
 mod exchange;
 mod external_idp;
+mod hostile_requests;
+mod hostile_tokens;
 mod identity_mappings;
 mod independent_verifiers;
 mod introspection;

@@ -309,14 +309,17 @@ async fn an_iss_can_be_trusted_only_once_and_never_the_internal_one() {
         &json!({"issuer": "https://idp.example.com", "keys": [key.jwk()]}),
     )
     .await;
-    again.assert_invalid(&["issuer"]);
+    assert_eq!(again.status, StatusCode::CONFLICT, "{}", again.text);
+    assert_eq!(again.json["error_code"], "already_exists");
+    assert!(again.text.contains("`first`"), "{}", again.text);
     let internal = put_trusted(
         &app,
         "fake-sigil",
         &json!({"issuer": "urn:sigil:internal", "keys": [key.jwk()]}),
     )
     .await;
-    internal.assert_invalid(&["issuer"]);
+    assert_eq!(internal.status, StatusCode::CONFLICT, "{}", internal.text);
+    assert!(internal.text.contains("`sigil`"), "{}", internal.text);
 }
 
 #[tokio::test]

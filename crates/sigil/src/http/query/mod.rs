@@ -13,6 +13,9 @@ pub use self::fields::{FieldSelection, FieldSelectionError};
 pub use self::where_expr::{MAX_DEPTH, MAX_LENGTH, WhereError, WhereExpr};
 use crate::validation::{FieldError, Violations};
 
+/// The most parameters one query may carry; eight are known, so more is an attack or a typo.
+pub const MAX_QUERY_PARAMETERS: usize = 64;
+
 /// The largest `limit` accepted.
 pub const MAX_LIMIT: usize = 10_000;
 
@@ -71,7 +74,18 @@ impl ResourceQuery {
         let mut seen: HashSet<String> = HashSet::new();
         let mut repeated: HashSet<String> = HashSet::new();
         let pairs = form_urlencoded::parse(raw_query.unwrap_or_default().as_bytes());
-        for (name, value) in pairs {
+        for (index, (name, value)) in pairs.enumerate() {
+            if index == MAX_QUERY_PARAMETERS {
+                return Err(vec![FieldError::new(
+                    "query",
+                    "too_many_parameters",
+                    format!(
+                        "has more than {MAX_QUERY_PARAMETERS} parameters (the limit); the known \
+                         ones are {}",
+                        KNOWN.join(", ")
+                    ),
+                )]);
+            }
             if seen.contains(name.as_ref()) {
                 if repeated.insert(name.to_string()) {
                     violations.push(FieldError::new(

@@ -260,11 +260,15 @@ fn split_content_keeps_configured_or_derived_fields_and_always_the_name() {
 }
 
 #[test]
-fn a_query_of_many_bad_parameters_lists_at_most_a_hundred_errors() {
+fn a_query_of_too_many_parameters_is_refused_naming_the_limit() {
     let raw: Vec<String> = (0..20_000).map(|i| format!("p{i}=1")).collect();
-    let listed = errors(&raw.join("&"));
-    assert_eq!(listed.len(), crate::http::body::MAX_LISTED_FIELD_ERRORS);
-    let last = listed.last().expect("a count of the rest");
-    assert_eq!(last.error_code, "too_many_errors");
-    assert!(last.reason.contains("19901 more"), "{}", last.reason);
+    let refused = errors(&raw.join("&"));
+    assert_eq!(refused.len(), 1);
+    assert_eq!(refused[0].name, "query");
+    assert_eq!(refused[0].error_code, "too_many_parameters");
+    assert!(refused[0].reason.contains("64"), "{}", refused[0].reason);
+    let at_the_limit: Vec<String> = (0..MAX_QUERY_PARAMETERS)
+        .map(|i| format!("p{i}=1"))
+        .collect();
+    assert_eq!(errors(&at_the_limit.join("&")).len(), MAX_QUERY_PARAMETERS);
 }
