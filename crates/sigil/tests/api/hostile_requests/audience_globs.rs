@@ -5,7 +5,7 @@
 use axum::http::{Method, StatusCode};
 use serde_json::json;
 
-use super::assert_healthy;
+use super::{assert_healthy, assert_invalid_request, assert_oauth_status};
 use crate::support::{TestApp, TestResponse, decode_unverified};
 
 const GLOB: &str = "https://*.example.com";
@@ -23,18 +23,7 @@ async fn setup() -> TestApp {
 /// Asserts a 400 naming `audiences/<index>`, with a reason.
 fn assert_audience_refused(answer: &TestResponse, index: usize, audience: &str) {
     let field = format!("audiences/{index}");
-    assert_eq!(
-        answer.status,
-        StatusCode::BAD_REQUEST,
-        "{audience:?}: {}",
-        answer.text
-    );
-    assert_eq!(
-        answer.error_code(),
-        "invalid_request",
-        "{audience:?}: {}",
-        answer.text
-    );
+    assert_invalid_request(answer, &format!("{audience:?}"));
     assert!(
         answer.field_names().contains(&field.as_str()),
         "{audience:?}: the answer names {field}: {}",
@@ -209,16 +198,11 @@ async fn a_lookalike_audience_is_refused_at_the_token_endpoint_too() {
             .body("application/x-www-form-urlencoded", body)
             .send()
             .await;
-        assert_eq!(
-            answer.status,
+        assert_oauth_status(
+            &answer,
             StatusCode::BAD_REQUEST,
-            "{audience:?}: {}",
-            answer.text
-        );
-        assert_eq!(
-            answer.json["error"], "invalid_target",
-            "{audience:?}: {}",
-            answer.text
+            "invalid_target",
+            &format!("{audience:?}"),
         );
         assert!(answer.json.get("access_token").is_none(), "{audience:?}");
     }

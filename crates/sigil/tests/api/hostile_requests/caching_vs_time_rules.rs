@@ -21,6 +21,14 @@ async fn setup() -> (TestApp, IdpKey) {
     .await
 }
 
+/// [`setup`], then a token live for an hour, accepted and cached.
+async fn cached_caller() -> (TestApp, IdpKey, String) {
+    let (app, key) = setup().await;
+    let token = caller_token(&app, &key, json!({"exp": app.now() + 3600}));
+    accepted_and_cached(&app, &token).await;
+    (app, key, token)
+}
+
 async fn list_keys(app: &TestApp, token: &str) -> TestResponse {
     app.call(Method::GET, "/v1/config/signing-keys")
         .token(token)
@@ -47,6 +55,17 @@ fn assert_refused(answer: &TestResponse, code: &str, case: &str) {
     );
 }
 
+/// Asserts 200.
+fn assert_served(answer: &TestResponse) {
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.text);
+}
+
+/// Deletes `path` as root, asserting 204.
+async fn delete(app: &TestApp, path: &str) {
+    let deleted = app.root(Method::DELETE, path).send().await;
+    assert_eq!(deleted.status, StatusCode::NO_CONTENT, "{}", deleted.text);
+}
+
 async fn patch_issuer(app: &TestApp, changes: Value) {
     let patched = app.send_json(Method::PATCH, TRUSTED, &changes).await;
     assert_eq!(patched.status, StatusCode::NO_CONTENT, "{}", patched.text);
@@ -64,12 +83,7 @@ async fn a_cached_token_is_refused_once_past_exp_and_its_leeway() {
     app.clock.set(exp + 61);
     let past = list_keys(&app, &token).await;
 
-    assert_eq!(
-        within_leeway.status,
-        StatusCode::OK,
-        "{}",
-        within_leeway.text
-    );
+    assert_served(&within_leeway);
     assert_refused(&past, "token_expired", "61 s past exp");
 }
 
@@ -105,7 +119,7 @@ async fn a_cached_token_is_refused_once_older_than_the_issuers_max_token_age() {
     app.clock.set(issued + 1800);
     let much_later = list_keys(&app, &token).await;
 
-    assert_eq!(within.status, StatusCode::OK, "{}", within.text);
+    assert_served(&within);
     assert_refused(
         &too_old,
         "token_too_old",
@@ -134,9 +148,7 @@ async fn a_cached_token_is_refused_once_its_issuer_sets_a_max_token_age_it_excee
 
 #[tokio::test]
 async fn a_cached_token_is_refused_once_its_issuer_is_disabled_and_served_once_enabled() {
-    let (app, key) = setup().await;
-    let token = caller_token(&app, &key, json!({"exp": app.now() + 3600}));
-    accepted_and_cached(&app, &token).await;
+    let (app, _, token) = cached_caller().await;
 
     patch_issuer(&app, json!({"enabled": false})).await;
     let disabled = list_keys(&app, &token).await;
@@ -144,17 +156,14 @@ async fn a_cached_token_is_refused_once_its_issuer_is_disabled_and_served_once_e
     let enabled = list_keys(&app, &token).await;
 
     assert_refused(&disabled, "issuer_disabled", "issuer disabled");
-    assert_eq!(enabled.status, StatusCode::OK, "{}", enabled.text);
+    assert_served(&enabled);
 }
 
 #[tokio::test]
 async fn a_cached_token_is_refused_once_its_issuer_is_deleted() {
-    let (app, key) = setup().await;
-    let token = caller_token(&app, &key, json!({"exp": app.now() + 3600}));
-    accepted_and_cached(&app, &token).await;
+    let (app, _, token) = cached_caller().await;
 
-    let deleted = app.root(Method::DELETE, TRUSTED).send().await;
-    assert_eq!(deleted.status, StatusCode::NO_CONTENT, "{}", deleted.text);
+    delete(&app, TRUSTED).await;
 
     assert_refused(
         &list_keys(&app, &token).await,
@@ -165,9 +174,7 @@ async fn a_cached_token_is_refused_once_its_issuer_is_deleted() {
 
 #[tokio::test]
 async fn a_cached_token_is_refused_once_its_key_is_removed_from_the_issuers_inline_keys() {
-    let (app, key) = setup().await;
-    let token = caller_token(&app, &key, json!({"exp": app.now() + 3600}));
-    accepted_and_cached(&app, &token).await;
+    let (app, _, token) = cached_caller().await;
     let successor = IdpKey::es256("ci-2");
 
     patch_issuer(&app, json!({"keys": [successor.jwk()]})).await;
@@ -175,14 +182,12 @@ async fn a_cached_token_is_refused_once_its_key_is_removed_from_the_issuers_inli
     let new = list_keys(&app, &caller_token(&app, &successor, json!({}))).await;
 
     assert_refused(&old, "unknown_key", "key removed");
-    assert_eq!(new.status, StatusCode::OK, "{}", new.text);
+    assert_served(&new);
 }
 
 #[tokio::test]
 async fn a_cached_token_is_refused_once_its_key_is_replaced_under_the_same_kid() {
-    let (app, key) = setup().await;
-    let token = caller_token(&app, &key, json!({"exp": app.now() + 3600}));
-    accepted_and_cached(&app, &token).await;
+    let (app, key, token) = cached_caller().await;
     let impostor = IdpKey::es256(&key.kid);
 
     patch_issuer(&app, json!({"keys": [impostor.jwk()]})).await;
@@ -233,9 +238,7 @@ async fn a_cached_token_is_refused_once_its_key_is_rotated_out_of_the_jwks() {
 
 #[tokio::test]
 async fn a_cached_token_loses_its_access_once_its_mapping_no_longer_applies() {
-    let (app, key) = setup().await;
-    let token = caller_token(&app, &key, json!({"exp": app.now() + 3600}));
-    accepted_and_cached(&app, &token).await;
+    let (app, _, token) = cached_caller().await;
 
     put_mapping(
         &app,
@@ -251,9 +254,7 @@ async fn a_cached_token_loses_its_access_once_its_mapping_no_longer_applies() {
 
 #[tokio::test]
 async fn a_cached_token_loses_its_access_once_its_mapping_grants_other_policies() {
-    let (app, key) = setup().await;
-    let token = caller_token(&app, &key, json!({"exp": app.now() + 3600}));
-    accepted_and_cached(&app, &token).await;
+    let (app, _, token) = cached_caller().await;
 
     put_mapping(
         &app,
@@ -272,15 +273,9 @@ async fn a_cached_token_loses_its_access_once_its_mapping_grants_other_policies(
 
 #[tokio::test]
 async fn a_cached_token_loses_its_access_once_its_mapping_is_deleted() {
-    let (app, key) = setup().await;
-    let token = caller_token(&app, &key, json!({"exp": app.now() + 3600}));
-    accepted_and_cached(&app, &token).await;
+    let (app, _, token) = cached_caller().await;
 
-    let deleted = app
-        .root(Method::DELETE, "/v1/config/identity-mappings/ci-users")
-        .send()
-        .await;
-    assert_eq!(deleted.status, StatusCode::NO_CONTENT, "{}", deleted.text);
+    delete(&app, "/v1/config/identity-mappings/ci-users").await;
 
     let answer = list_keys(&app, &token).await;
     assert_api_error(&answer, StatusCode::FORBIDDEN, "mapping deleted");
@@ -288,9 +283,7 @@ async fn a_cached_token_loses_its_access_once_its_mapping_is_deleted() {
 
 #[tokio::test]
 async fn a_cached_token_loses_its_access_once_its_policy_changes_or_goes() {
-    let (app, key) = setup().await;
-    let token = caller_token(&app, &key, json!({"exp": app.now() + 3600}));
-    accepted_and_cached(&app, &token).await;
+    let (app, _, token) = cached_caller().await;
 
     put_policy(
         &app,
@@ -306,23 +299,17 @@ async fn a_cached_token_loses_its_access_once_its_policy_changes_or_goes() {
     )
     .await;
     let restored = list_keys(&app, &token).await;
-    let deleted = app
-        .root(Method::DELETE, "/v1/config/policies/caller")
-        .send()
-        .await;
-    assert_eq!(deleted.status, StatusCode::NO_CONTENT, "{}", deleted.text);
+    delete(&app, "/v1/config/policies/caller").await;
     let gone = list_keys(&app, &token).await;
 
     assert_api_error(&narrowed, StatusCode::FORBIDDEN, "policy narrowed");
-    assert_eq!(restored.status, StatusCode::OK, "{}", restored.text);
+    assert_served(&restored);
     assert_api_error(&gone, StatusCode::FORBIDDEN, "policy deleted");
 }
 
 #[tokio::test]
 async fn a_cached_token_sent_in_another_header_is_judged_again() {
-    let (app, key) = setup().await;
-    let token = caller_token(&app, &key, json!({"exp": app.now() + 3600}));
-    accepted_and_cached(&app, &token).await;
+    let (app, _, token) = cached_caller().await;
     patch_issuer(&app, json!({"header": "X-CI-Token"})).await;
 
     let in_authorization = list_keys(&app, &token).await;
@@ -337,12 +324,7 @@ async fn a_cached_token_sent_in_another_header_is_judged_again() {
         StatusCode::UNAUTHORIZED,
         "the old header",
     );
-    assert_eq!(
-        in_its_header.status,
-        StatusCode::OK,
-        "{}",
-        in_its_header.text
-    );
+    assert_served(&in_its_header);
 }
 
 #[tokio::test]

@@ -7,7 +7,7 @@ use axum::http::{Method, StatusCode};
 use serde_json::{Value, json};
 use sigil::clock::rfc3339;
 
-use super::{assert_healthy, caller_token, with_caller};
+use super::{assert_healthy, assert_invalid_request, caller_token, with_caller};
 use crate::external_idp::IdpKey;
 use crate::support::{TestApp, TestResponse};
 
@@ -100,18 +100,7 @@ fn names_the_cap(reason: &str) -> bool {
 const TEN_YEARS_ALLOWED: [&str; 3] = ["rotation_period", "prepublish", "max_token_age"];
 
 fn assert_over_the_cap(answer: &TestResponse, field: &str, case: &str) {
-    assert_eq!(
-        answer.status,
-        StatusCode::BAD_REQUEST,
-        "{case}: {}",
-        answer.text
-    );
-    assert_eq!(
-        answer.error_code(),
-        "invalid_request",
-        "{case}: {}",
-        answer.text
-    );
+    assert_invalid_request(answer, case);
     assert!(
         answer.field_names().contains(&field),
         "{case}: the answer names {field}: {}",

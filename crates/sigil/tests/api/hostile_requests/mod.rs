@@ -86,6 +86,28 @@ fn assert_json_error(answer: &TestResponse, case: &str) {
     );
 }
 
+/// Asserts a 400 with the admin API's `invalid_request` code.
+fn assert_invalid_request(answer: &TestResponse, case: &str) {
+    assert_eq!(
+        answer.status,
+        StatusCode::BAD_REQUEST,
+        "{case}: {}",
+        answer.text
+    );
+    assert_eq!(
+        answer.error_code(),
+        "invalid_request",
+        "{case}: {}",
+        answer.text
+    );
+}
+
+/// Asserts an OAuth answer of `status` with the RFC 6749 §5.2 `error`.
+fn assert_oauth_status(answer: &TestResponse, status: StatusCode, error: &str, case: &str) {
+    assert_eq!(answer.status, status, "{case}: {}", answer.text);
+    assert_eq!(answer.json["error"], error, "{case}: {}", answer.text);
+}
+
 /// Asserts the answer is no server error (DESIGN §2.3: a 5xx never answers bad input).
 fn assert_no_server_error(answer: &TestResponse, case: &str) {
     assert!(

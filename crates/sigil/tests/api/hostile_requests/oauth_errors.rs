@@ -10,7 +10,7 @@ use std::collections::BTreeSet;
 use axum::http::{Method, StatusCode};
 use serde_json::{Value, json};
 
-use super::{assert_healthy, caller_token, form, with_caller};
+use super::{assert_healthy, assert_oauth_status, caller_token, form, with_caller};
 use crate::external_idp::IdpKey;
 use crate::support::{TestApp, TestAppBuilder, TestResponse, tampered};
 
@@ -69,8 +69,7 @@ async fn post(app: &TestApp, path: &str, params: &[(&str, &str)]) -> TestRespons
 /// Asserts an RFC 6749 §5.2 answer: `status`, `error`, a description, no token, `no-store`,
 /// and not the admin API's error shape.
 fn assert_oauth_error(answer: &TestResponse, status: StatusCode, error: &str, case: &str) {
-    assert_eq!(answer.status, status, "{case}: {}", answer.text);
-    assert_eq!(answer.json["error"], error, "{case}: {}", answer.text);
+    assert_oauth_status(answer, status, error, case);
     assert!(
         answer.json["error_description"]
             .as_str()
@@ -566,16 +565,11 @@ async fn a_body_over_the_limit_is_413_in_rfc_6749_form() {
             .await;
         for (how, answer) in [("declared", declared), ("undeclared", streamed)] {
             let case = format!("{path}, length {how}");
-            assert_eq!(
-                answer.status,
+            assert_oauth_status(
+                &answer,
                 StatusCode::PAYLOAD_TOO_LARGE,
-                "{case}: {}",
-                answer.text
-            );
-            assert_eq!(
-                answer.json["error"], "invalid_request",
-                "{case}: {}",
-                answer.text
+                "invalid_request",
+                &case,
             );
             let description = answer.json["error_description"]
                 .as_str()
@@ -715,17 +709,7 @@ async fn introspection_without_a_token_or_with_two_is_invalid_request() {
     let twice = introspect(&app, &[("token", &minted.token), ("token", "not-a-jwt")]).await;
 
     for (case, answer) in [("missing", missing), ("empty", empty), ("twice", twice)] {
-        assert_eq!(
-            answer.status,
-            StatusCode::BAD_REQUEST,
-            "{case}: {}",
-            answer.text
-        );
-        assert_eq!(
-            answer.json["error"], "invalid_request",
-            "{case}: {}",
-            answer.text
-        );
+        assert_oauth_status(&answer, StatusCode::BAD_REQUEST, "invalid_request", case);
         assert!(
             answer.json.get("active").is_none(),
             "{case}: {}",

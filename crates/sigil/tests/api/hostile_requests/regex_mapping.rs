@@ -7,7 +7,7 @@
 use axum::http::{Method, StatusCode};
 use serde_json::{Value, json};
 
-use super::{assert_healthy, caller_token, with_caller};
+use super::{assert_healthy, assert_invalid_request, caller_token, with_caller};
 use crate::external_idp::{IdpKey, explain};
 use crate::support::{TestApp, TestResponse};
 
@@ -24,18 +24,7 @@ async fn post_mapping(app: &TestApp, body: Value) -> TestResponse {
 
 /// Asserts a 400 naming `id_match` only.
 fn assert_id_match_refused(answer: &TestResponse, case: &str) {
-    assert_eq!(
-        answer.status,
-        StatusCode::BAD_REQUEST,
-        "{case}: {}",
-        answer.text
-    );
-    assert_eq!(
-        answer.error_code(),
-        "invalid_request",
-        "{case}: {}",
-        answer.text
-    );
+    assert_invalid_request(answer, case);
     assert_eq!(
         answer.field_names(),
         ["id_match"],

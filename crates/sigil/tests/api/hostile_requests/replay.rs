@@ -9,7 +9,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use axum::http::{Method, StatusCode};
 use serde_json::{Value, json};
 
-use super::{assert_api_error, assert_healthy, caller_token, form, with_caller};
+use super::{
+    assert_api_error, assert_healthy, assert_oauth_status, caller_token, form, with_caller,
+};
 use crate::external_idp::{IdpKey, claims_at, merged, trust_with};
 use crate::support::{TestApp, TestResponse};
 
@@ -107,17 +109,7 @@ fn assert_login_refused(answer: &TestResponse, case: &str) {
 /// Asserts an exchange or jwt-bearer was refused as `invalid_grant`, with the description
 /// every refused token gets (that of a garbage token).
 async fn assert_grant_refused(app: &TestApp, answer: &TestResponse, case: &str) {
-    assert_eq!(
-        answer.status,
-        StatusCode::BAD_REQUEST,
-        "{case}: {}",
-        answer.text
-    );
-    assert_eq!(
-        answer.json["error"], "invalid_grant",
-        "{case}: {}",
-        answer.text
-    );
+    assert_oauth_status(answer, StatusCode::BAD_REQUEST, "invalid_grant", case);
     let garbage = exchange(app, "not-a-jwt", &[]).await;
     assert_eq!(
         answer.json["error_description"], garbage.json["error_description"],
@@ -295,13 +287,7 @@ async fn a_refused_exchange_does_not_spend_the_jti() {
             .body("application/x-www-form-urlencoded", form(&params))
             .send()
             .await;
-        assert_eq!(
-            refused.status,
-            StatusCode::BAD_REQUEST,
-            "{case}: {}",
-            refused.text
-        );
-        assert_eq!(refused.json["error"], error, "{case}: {}", refused.text);
+        assert_oauth_status(&refused, StatusCode::BAD_REQUEST, error, case);
     }
 
     assert_served(

@@ -5,7 +5,7 @@
 use axum::http::StatusCode;
 use serde_json::{Value, json};
 
-use super::target::{Case, Findings, Refusal, Surface, Target, case, refused, shortened};
+use super::target::{Case, Findings, Refusal, Surface, Target, case, refused, served};
 
 const INVALID: Refusal = refused("claim_invalid");
 
@@ -170,21 +170,9 @@ async fn time_claims_are_judged_exactly_at_the_leeway_boundary() {
         ),
     ] {
         let answer = target.present(Surface::Verify, &token(changes)).await;
-        findings.note(
-            &format!("{name} verifies"),
-            if answer.status == StatusCode::OK {
-                Ok(())
-            } else {
-                Err(format!(
-                    "got {}: {}",
-                    answer.status,
-                    shortened(&answer.text)
-                ))
-            },
-        );
+        findings.note(&format!("{name} verifies"), served(&answer));
     }
-    findings.note("afterwards", target.still_serving().await);
-    findings.assert_none();
+    target.assert_no_findings(findings).await;
 }
 
 #[tokio::test]

@@ -277,6 +277,5 @@ async fn unknown_kids_refetch_a_jwks_issuers_own_url_at_most_once_per_ten_second
             Err(format!("got {}: {}", known.status, known.text))
         },
     );
-    findings.note("afterwards", target.still_serving().await);
-    findings.assert_none();
+    target.assert_no_findings(findings).await;
 }

@@ -5,7 +5,7 @@
 use axum::http::StatusCode;
 use serde_json::{Value, json};
 
-use super::target::{Case, Findings, Refusal, Target, case, judge, refused, shortened};
+use super::target::{Case, Findings, Refusal, Target, case, judge, refused, served, served_if};
 use crate::external_idp::{trust_with, verify_body};
 
 const MISMATCH: Refusal = refused("audience_mismatch");
@@ -115,19 +115,13 @@ async fn an_aud_that_is_not_exactly_an_accepted_one_is_refused() {
         let answer = crate::external_idp::verify(&target.app, &token(aud.clone())).await;
         findings.note(
             &format!("aud {aud} verifies"),
-            if answer.status == StatusCode::OK && answer.json["issuer"] == "aud-ci" {
-                Ok(())
-            } else {
-                Err(format!(
-                    "got {}: {}",
-                    answer.status,
-                    shortened(&answer.text)
-                ))
-            },
+            served_if(
+                answer.status == StatusCode::OK && answer.json["issuer"] == "aud-ci",
+                &answer,
+            ),
         );
     }
-    findings.note("afterwards", target.still_serving().await);
-    findings.assert_none();
+    target.assert_no_findings(findings).await;
 }
 
 #[tokio::test]
@@ -172,14 +166,6 @@ async fn an_audience_the_caller_requires_must_be_exactly_one_of_the_tokens() {
         );
     }
     let exact = verify_body(&target.app, &json!({"token": token, "audience": "billing"})).await;
-    findings.note(
-        "required audience \"billing\" verifies",
-        if exact.status == StatusCode::OK {
-            Ok(())
-        } else {
-            Err(format!("got {}: {}", exact.status, shortened(&exact.text)))
-        },
-    );
-    findings.note("afterwards", target.still_serving().await);
-    findings.assert_none();
+    findings.note("required audience \"billing\" verifies", served(&exact));
+    target.assert_no_findings(findings).await;
 }

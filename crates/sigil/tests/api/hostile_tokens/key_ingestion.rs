@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 use sigil_jose::{Algorithm, KeyType};
 
 use super::forge::{b64, hex, unb64};
-use super::target::{Findings, Target, judge, refused, shortened};
+use super::target::{Findings, Target, judge, refused, served_if, shortened};
 use crate::external_idp::{Idp, IdpKey, claims_at, merged, put_trusted, verify};
 
 /// The x and y of secp256k1's generator: a real point, on a curve Sigil does not verify with.
@@ -223,8 +223,7 @@ async fn an_unusable_inline_key_is_refused_naming_it_without_echoing_its_materia
         };
         findings.note(&format!("inline: {}", bad.name), outcome);
     }
-    findings.note("afterwards", target.still_serving().await);
-    findings.assert_none();
+    target.assert_no_findings(findings).await;
 }
 
 #[tokio::test]
@@ -249,8 +248,7 @@ async fn a_jwks_drops_each_unusable_key_with_its_reason_and_keeps_the_good_one()
         };
         findings.note(&format!("JWKS: {}", bad.name), outcome);
     }
-    findings.note("afterwards", target.still_serving().await);
-    findings.assert_none();
+    target.assert_no_findings(findings).await;
 }
 
 #[tokio::test]
@@ -290,8 +288,7 @@ async fn a_refreshed_jwks_drops_each_unusable_key_and_keeps_verifying_the_good_o
         };
         findings.note(&format!("refresh: {}", bad.name), outcome);
     }
-    findings.note("afterwards", target.still_serving().await);
-    findings.assert_none();
+    target.assert_no_findings(findings).await;
 }
 
 #[tokio::test]
@@ -331,8 +328,7 @@ async fn a_key_source_with_no_usable_key_is_refused() {
     )
     .await;
     findings.note("a JWKS of unusable keys only", refused_for_jwks_url(&saved));
-    findings.note("afterwards", target.still_serving().await);
-    findings.assert_none();
+    target.assert_no_findings(findings).await;
 }
 
 /// An empty JWKS leaves no usable key either: saving an issuer whose only source is one must
@@ -355,12 +351,10 @@ async fn a_jwks_with_no_key_at_all_is_refused_at_save() {
 
 /// Whether a save was refused with 400 naming `jwks_url` only.
 fn refused_for_jwks_url(saved: &crate::support::TestResponse) -> Result<(), String> {
-    if saved.status == StatusCode::BAD_REQUEST
-        && saved.error_code() == "invalid_request"
-        && saved.field_names() == ["jwks_url"]
-    {
-        Ok(())
-    } else {
-        Err(format!("got {}: {}", saved.status, shortened(&saved.text)))
-    }
+    served_if(
+        saved.status == StatusCode::BAD_REQUEST
+            && saved.error_code() == "invalid_request"
+            && saved.field_names() == ["jwks_url"],
+        saved,
+    )
 }

@@ -8,7 +8,7 @@ use axum::http::StatusCode;
 use serde_json::{Map, Value, json};
 
 use super::forge::{b64, signature_of};
-use super::target::{Findings, Refusal, Surface, Target, case, refused, shortened};
+use super::target::{Findings, Refusal, Surface, Target, case, refused, served, served_if};
 use crate::support::TestApp;
 
 const TOO_LARGE: Refusal = refused("token_too_large");
@@ -46,15 +46,7 @@ async fn the_token_limit_is_exact_in_bytes_and_checked_before_decoding() {
         let answer = target.present(surface, &at_limit).await;
         findings.note(
             &format!("a signed token of exactly 4096 bytes on {surface:?}"),
-            if answer.status == StatusCode::OK {
-                Ok(())
-            } else {
-                Err(format!(
-                    "got {}: {}",
-                    answer.status,
-                    shortened(&answer.text)
-                ))
-            },
+            served(&answer),
         );
     }
     for case in [
@@ -83,8 +75,7 @@ async fn the_token_limit_is_exact_in_bytes_and_checked_before_decoding() {
                 .await,
         );
     }
-    findings.note("afterwards", target.still_serving().await);
-    findings.assert_none();
+    target.assert_no_findings(findings).await;
 }
 
 #[tokio::test]
@@ -147,8 +138,7 @@ async fn huge_wide_and_deep_tokens_are_refused_as_too_large_at_once() {
                 .await,
         );
     }
-    findings.note("afterwards", target.still_serving().await);
-    findings.assert_none();
+    target.assert_no_findings(findings).await;
 }
 
 #[tokio::test]
@@ -230,17 +220,9 @@ async fn within_a_raised_limit_deep_json_is_malformed_and_wide_json_is_judged_qu
         let took = started.elapsed();
         findings.note(
             &format!("{name} verifies quickly"),
-            if answer.status == StatusCode::OK && took < QUICKLY {
-                Ok(())
-            } else {
-                Err(format!(
-                    "got {} in {took:?}: {}",
-                    answer.status,
-                    shortened(&answer.text)
-                ))
-            },
+            served_if(answer.status == StatusCode::OK && took < QUICKLY, &answer)
+                .map_err(|problem| format!("{problem} (in {took:?})")),
         );
     }
-    findings.note("afterwards", target.still_serving().await);
-    findings.assert_none();
+    target.assert_no_findings(findings).await;
 }

@@ -311,6 +311,12 @@ impl Target {
         }
     }
 
+    /// Notes whether the server still serves, then panics listing every failure.
+    pub async fn assert_no_findings(&self, mut findings: Findings) {
+        findings.note("afterwards", self.still_serving().await);
+        findings.assert_none();
+    }
+
     /// Runs every case, then checks the server still serves; panics listing every failure.
     pub async fn assert_refused_all(&self, cases: &[Case]) {
         let mut findings = Findings::default();
@@ -323,6 +329,24 @@ impl Target {
         );
         findings.assert_none();
     }
+}
+
+/// `Ok` when `accepted` holds of `answer`, else its status and (shortened) body.
+pub fn served_if(accepted: bool, answer: &TestResponse) -> Result<(), String> {
+    if accepted {
+        Ok(())
+    } else {
+        Err(format!(
+            "got {}: {}",
+            answer.status,
+            shortened(&answer.text)
+        ))
+    }
+}
+
+/// `Ok` for a 200, else its status and (shortened) body.
+pub fn served(answer: &TestResponse) -> Result<(), String> {
+    served_if(answer.status == StatusCode::OK, answer)
 }
 
 /// Whether `Authorization: Bearer <token>` is a valid ASCII header value: anything else is

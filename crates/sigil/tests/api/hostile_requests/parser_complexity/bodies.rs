@@ -133,8 +133,14 @@ async fn assert_refused_in_linear_time(
     }
 }
 
-fn same_size_json(worst: &[u8]) -> Vec<u8> {
-    flat_json(worst.len())
+/// [`assert_refused_in_linear_time`] for a JSON `worst`, against flat JSON of the same size.
+async fn assert_json_refused_in_linear_time(case: &str, worst: &[u8], expect: Expect) {
+    assert_refused_in_linear_time(case, JSON, worst, &flat_json(worst.len()), expect).await;
+}
+
+/// [`assert_refused_in_linear_time`] for a YAML `worst`, against flat YAML of the same size.
+async fn assert_yaml_refused_in_linear_time(case: &str, worst: &[u8], expect: Expect) {
+    assert_refused_in_linear_time(case, YAML, worst, &flat_yaml(worst.len()), expect).await;
 }
 
 #[tokio::test]
@@ -142,28 +148,14 @@ async fn a_body_of_keys_that_normalise_to_each_other_is_refused_in_linear_time()
     let keys = (0..).flat_map(|i: u32| [format!("a-{i:x}"), format!("a_{i:x}")]);
     let worst = json_object_of(BODY_BYTES, keys);
 
-    assert_refused_in_linear_time(
-        "keys a-N and a_N",
-        JSON,
-        &worst,
-        &same_size_json(&worst),
-        Expect::Limit,
-    )
-    .await;
+    assert_json_refused_in_linear_time("keys a-N and a_N", &worst, Expect::Limit).await;
 }
 
 #[tokio::test]
 async fn a_body_of_many_unknown_fields_is_refused_in_linear_time_naming_the_limit() {
     let worst = json_object_of(BODY_BYTES, (0..).map(|i: u32| format!("f{i:x}")));
 
-    assert_refused_in_linear_time(
-        "many unknown fields",
-        JSON,
-        &worst,
-        &same_size_json(&worst),
-        Expect::Limit,
-    )
-    .await;
+    assert_json_refused_in_linear_time("many unknown fields", &worst, Expect::Limit).await;
 }
 
 #[tokio::test]
@@ -174,14 +166,7 @@ async fn nested_keys_that_normalise_to_each_other_are_refused_in_linear_time() {
     worst.extend_from_slice(&inner);
     worst.push(b'}');
 
-    assert_refused_in_linear_time(
-        "nested keys a-N and a_N",
-        JSON,
-        &worst,
-        &same_size_json(&worst),
-        Expect::Refusal,
-    )
-    .await;
+    assert_json_refused_in_linear_time("nested keys a-N and a_N", &worst, Expect::Refusal).await;
 }
 
 #[tokio::test]
@@ -195,11 +180,9 @@ async fn a_body_nested_far_past_any_depth_limit_is_refused_quickly_naming_the_li
     );
 
     for (case, worst) in [("arrays", arrays), ("objects", objects)] {
-        assert_refused_in_linear_time(
+        assert_json_refused_in_linear_time(
             &format!("{depth} nested {case}"),
-            JSON,
             worst.as_bytes(),
-            &same_size_json(worst.as_bytes()),
             Expect::Limit,
         )
         .await;
@@ -215,11 +198,9 @@ async fn a_body_of_many_structures_nested_near_the_limit_costs_linear_time() {
     for (case, chain) in [("arrays", array_chain), ("objects", object_chain)] {
         let copies = BODY_BYTES / (chain.len() + 1);
         let worst = format!("{{\"x\":[{}]}}", vec![chain.as_str(); copies].join(","));
-        assert_refused_in_linear_time(
+        assert_json_refused_in_linear_time(
             &format!("{copies} chains of {depth} nested {case}"),
-            JSON,
             worst.as_bytes(),
-            &same_size_json(worst.as_bytes()),
             Expect::Refusal,
         )
         .await;
@@ -230,14 +211,7 @@ async fn a_body_of_many_structures_nested_near_the_limit_costs_linear_time() {
 async fn a_body_repeating_one_key_is_refused_in_linear_time() {
     let worst = json_object_of(BODY_BYTES, std::iter::repeat_with(|| "a".to_owned()));
 
-    assert_refused_in_linear_time(
-        "one key repeated",
-        JSON,
-        &worst,
-        &same_size_json(&worst),
-        Expect::Refusal,
-    )
-    .await;
+    assert_json_refused_in_linear_time("one key repeated", &worst, Expect::Refusal).await;
 }
 
 #[tokio::test]
@@ -253,11 +227,9 @@ async fn a_yaml_billion_laughs_is_refused_quickly_naming_the_limit() {
         worst.push_str(&format!("{name}: &{name} [{items}]\n"));
     }
 
-    assert_refused_in_linear_time(
+    assert_yaml_refused_in_linear_time(
         "YAML alias expansion to 10^9 nodes",
-        YAML,
         worst.as_bytes(),
-        &flat_yaml(worst.len()),
         Expect::Limit,
     )
     .await;
@@ -268,11 +240,9 @@ async fn a_yaml_body_of_many_aliases_is_refused_in_linear_time_naming_the_limit(
     let count = (BODY_BYTES - 32) / 3;
     let worst = format!("a: &a x\nb: [{}]\n", vec!["*a"; count].join(","));
 
-    assert_refused_in_linear_time(
+    assert_yaml_refused_in_linear_time(
         "YAML with 300,000 aliases",
-        YAML,
         worst.as_bytes(),
-        &flat_yaml(worst.len()),
         Expect::Limit,
     )
     .await;
@@ -287,11 +257,9 @@ async fn a_yaml_body_nested_far_past_any_depth_limit_is_refused_quickly_naming_t
         .collect();
 
     for (case, worst) in [("flow sequences", flow), ("block mappings", block)] {
-        assert_refused_in_linear_time(
+        assert_yaml_refused_in_linear_time(
             &format!("YAML: deeply nested {case}"),
-            YAML,
             worst.as_bytes(),
-            &flat_yaml(worst.len()),
             Expect::Limit,
         )
         .await;
@@ -307,14 +275,8 @@ async fn a_yaml_body_of_keys_that_normalise_to_each_other_is_refused_in_linear_t
         i += 1;
     }
 
-    assert_refused_in_linear_time(
-        "YAML keys a-N and a_N",
-        YAML,
-        worst.as_bytes(),
-        &flat_yaml(worst.len()),
-        Expect::Limit,
-    )
-    .await;
+    assert_yaml_refused_in_linear_time("YAML keys a-N and a_N", worst.as_bytes(), Expect::Limit)
+        .await;
 }
 
 // ---- form bodies at the OAuth token endpoint ----
