@@ -108,7 +108,7 @@ pub enum DurationProblem {
     #[error("units must appear in the order y, d, h, m, s")]
     UnitsOutOfOrder,
     /// The text is longer than [`MAX_DURATION_CHARS`].
-    #[error("it is longer than {MAX_DURATION_CHARS} characters")]
+    #[error("it is longer than {MAX_DURATION_CHARS} bytes")]
     TooLong,
     /// Longer than [`MAX_DURATION_SECS`].
     #[error("it is longer than 10 years (10y), the longest duration accepted")]

@@ -104,27 +104,31 @@ pub fn parse_value(content_type: Option<&str>, bytes: &[u8]) -> Result<Value, Bo
 /// top-level aliases to their canonical names. Two keys that end up the same are reported as
 /// `duplicate_field` (the first one is kept).
 pub fn normalize(value: Value, rules: &BodyRules) -> (Value, Vec<FieldError>) {
-    let mut errors = Vec::new();
+    let mut duplicates = Duplicates::default();
     let Value::Object(map) = value else {
-        return (value, errors);
+        return (value, Vec::new());
     };
     let mut normalized = Map::new();
     let mut written_as: HashMap<String, String> = HashMap::with_capacity(map.len());
+    let mut path = Vec::new();
     for (written, value) in map {
         let key = canonical_name(&written, rules);
         if let Some(first) = written_as.get(&key) {
-            errors.push(duplicate(&key, first, &written));
+            duplicates.record(&path, &key, first, &written);
             continue;
         }
         let value = if rules.opaque.contains(&key.as_str()) {
             value
         } else {
-            normalize_nested(value, &key, &mut errors)
+            path.push(key.clone());
+            let value = normalize_nested(value, &mut path, &mut duplicates);
+            path.pop();
+            value
         };
         written_as.insert(key.clone(), written);
         normalized.insert(key, value);
     }
-    (Value::Object(normalized), errors)
+    (Value::Object(normalized), duplicates.into_errors())
 }
 
 /// Deserializes a normalised body into `T`, collecting every unknown field and type error.
@@ -203,7 +207,7 @@ fn deserialize_collecting<T: DeserializeOwned>(mut value: Value) -> (Option<T>, 
     errors.extend(
         unknown
             .into_iter()
-            .map(|name| FieldError::new(name, "unknown_field", "is not a known field")),
+            .map(|name| FieldError::new(shortened(&name), "unknown_field", "is not a known field")),
     );
     errors.sort_by(|a, b| a.name.cmp(&b.name));
     (parsed_rest, errors)
@@ -239,19 +243,23 @@ fn canonical_name(written: &str, rules: &BodyRules) -> String {
         .map_or(key, |(_, canonical)| (*canonical).to_owned())
 }
 
-fn normalize_nested(value: Value, path: &str, errors: &mut Vec<FieldError>) -> Value {
+/// Normalises the keys below `path`. The path is a stack of segments, joined into a name only
+/// when a duplicate is recorded, so a long key above many values costs its length once, not
+/// once per value below it.
+fn normalize_nested(value: Value, path: &mut Vec<String>, duplicates: &mut Duplicates) -> Value {
     match value {
         Value::Object(map) => {
             let mut normalized = Map::new();
             let mut written_as: HashMap<String, String> = HashMap::with_capacity(map.len());
             for (written, value) in map {
                 let key = written.replace('-', "_");
-                let name = format!("{path}/{key}");
                 if let Some(first) = written_as.get(&key) {
-                    errors.push(duplicate(&name, first, &written));
+                    duplicates.record(path, &key, first, &written);
                     continue;
                 }
-                let value = normalize_nested(value, &name, errors);
+                path.push(key.clone());
+                let value = normalize_nested(value, path, duplicates);
+                path.pop();
                 written_as.insert(key.clone(), written);
                 normalized.insert(key, value);
             }
@@ -261,19 +269,67 @@ fn normalize_nested(value: Value, path: &str, errors: &mut Vec<FieldError>) -> V
             items
                 .into_iter()
                 .enumerate()
-                .map(|(index, item)| normalize_nested(item, &format!("{path}/{index}"), errors))
+                .map(|(index, item)| {
+                    path.push(index.to_string());
+                    let item = normalize_nested(item, path, duplicates);
+                    path.pop();
+                    item
+                })
                 .collect(),
         ),
         other => other,
     }
 }
 
-fn duplicate(name: &str, first: &str, second: &str) -> FieldError {
-    FieldError::new(
-        name,
-        "duplicate_field",
-        format!("is given twice, as {first:?} and as {second:?}; keep one"),
-    )
+/// The `duplicate_field` errors of one body: at most [`MAX_LISTED_FIELD_ERRORS`] are built
+/// (names and keys shortened), the rest only counted.
+#[derive(Default)]
+struct Duplicates {
+    errors: Vec<FieldError>,
+    unlisted: usize,
+}
+
+impl Duplicates {
+    fn record(&mut self, path: &[String], key: &str, first: &str, second: &str) {
+        if self.errors.len() >= MAX_LISTED_FIELD_ERRORS {
+            self.unlisted += 1;
+            return;
+        }
+        let mut name: Vec<String> = path.iter().map(|s| shortened(s)).collect();
+        name.push(shortened(key));
+        self.errors.push(FieldError::new(
+            name.join("/"),
+            "duplicate_field",
+            format!(
+                "is given twice, as {:?} and as {:?}; keep one",
+                shortened(first),
+                shortened(second)
+            ),
+        ));
+    }
+
+    fn into_errors(mut self) -> Vec<FieldError> {
+        if self.unlisted > 0 {
+            self.errors.push(FieldError::new(
+                "body",
+                "too_many_errors",
+                format!(
+                    "has {} more duplicate fields not listed; fix the ones above first",
+                    self.unlisted
+                ),
+            ));
+        }
+        self.errors
+    }
+}
+
+/// A key as it appears in an error: at most 64 characters, then `…`.
+fn shortened(text: &str) -> String {
+    const LIMIT: usize = 64;
+    match text.char_indices().nth(LIMIT) {
+        Some((cut, _)) => format!("{}…", &text[..cut]),
+        None => text.to_owned(),
+    }
 }
 
 fn segment_name(segment: &serde_path_to_error::Segment) -> Option<String> {

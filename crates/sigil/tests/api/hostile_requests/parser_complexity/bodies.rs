@@ -158,6 +158,33 @@ async fn a_body_of_many_unknown_fields_is_refused_in_linear_time_naming_the_limi
     assert_json_refused_in_linear_time("many unknown fields", &worst, Expect::Limit).await;
 }
 
+/// Found by the fuzzing campaign: each nested value once copied the full path of its key, so
+/// one long key above many values cost key length × values.
+#[tokio::test]
+async fn one_long_key_above_many_values_is_refused_in_linear_time() {
+    let key = "k".repeat(256 * 1024);
+    let values = vec!["0"; (BODY_BYTES - key.len() - 16) / 2].join(",");
+    let worst = format!("{{\"{key}\":[{values}]}}").into_bytes();
+
+    assert_json_refused_in_linear_time("a 256 KiB key above 300k values", &worst, Expect::Refusal)
+        .await;
+}
+
+/// The same campaign: every `duplicate_field` error kept the full path (gigabytes for a body
+/// under 1 MiB); only the listed errors are built now, with names shortened.
+#[tokio::test]
+async fn duplicates_below_one_long_key_are_refused_in_linear_time_naming_the_limit() {
+    let key = "k".repeat(256 * 1024);
+    let keys = (0..).flat_map(|i: u32| [format!("a{i:x}-b"), format!("a{i:x}_b")]);
+    let inner = json_object_of(BODY_BYTES - key.len() - 16, keys);
+    let mut worst = format!("{{\"{key}\":").into_bytes();
+    worst.extend_from_slice(&inner);
+    worst.push(b'}');
+
+    assert_json_refused_in_linear_time("duplicates below a 256 KiB key", &worst, Expect::Limit)
+        .await;
+}
+
 #[tokio::test]
 async fn nested_keys_that_normalise_to_each_other_are_refused_in_linear_time() {
     let keys = (0..).flat_map(|i: u32| [format!("a-{i:x}"), format!("a_{i:x}")]);
