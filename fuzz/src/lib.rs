@@ -6,46 +6,25 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 use sigil::duration::HumanDuration;
+use sigil::http::admin::identity_mappings::IdentityMappings;
 use sigil::http::admin::mint::MintBody;
+use sigil::http::admin::roles::Roles;
+use sigil::http::admin::trusted_issuers::TrustedIssuers;
 use sigil::http::body::{BodyError, BodyRules, normalize, parse_body, parse_value};
+use sigil::http::config_resource::ConfigResource;
 use sigil::identity::{CompiledMapping, MappingFields};
 use sigil::minting::{CompiledRole, RoleFields};
 use sigil::trust::{TrustedIssuerFields, TrustedIssuerSpec};
 use sigil_policy::{Policy, PolicyFields};
 
-/// The body rules of the resources, copied from `http/admin/*.rs` (they are private consts).
-pub const TRUSTED_ISSUER_RULES: BodyRules = BodyRules {
-    aliases: &[
-        ("iss", "issuer"),
-        ("JWKsURL", "jwks_url"),
-        ("aud", "audiences"),
-        ("prm", "permissions"),
-    ],
-    opaque: &["keys"],
-};
+/// The body rules of the resources, as the server's handlers use them.
+pub const TRUSTED_ISSUER_RULES: BodyRules = <TrustedIssuers as ConfigResource>::RULES;
 /// Roles: `fixed_claims` holds user data.
-pub const ROLE_RULES: BodyRules = BodyRules {
-    aliases: &[],
-    opaque: &["fixed_claims"],
-};
+pub const ROLE_RULES: BodyRules = <Roles as ConfigResource>::RULES;
 /// Identity mappings: the ZITADEL-style seed names.
-pub const MAPPING_RULES: BodyRules = BodyRules {
-    aliases: &[
-        ("Name", "name"),
-        ("IssuerUri", "issuer_uri"),
-        ("PurposeField", "purpose_claim"),
-        ("PurposeMatch", "purpose_match"),
-        ("IdField", "id_claim"),
-        ("IdMatch", "id_match"),
-        ("GranteePrefixedUniversal", "grantee"),
-    ],
-    opaque: &[],
-};
+pub const MAPPING_RULES: BodyRules = <IdentityMappings as ConfigResource>::RULES;
 /// Mint requests: caller claims are user data.
-pub const MINT_RULES: BodyRules = BodyRules {
-    aliases: &[("audience", "audiences")],
-    opaque: &["claims"],
-};
+pub const MINT_RULES: BodyRules = sigil::http::admin::mint::RULES;
 
 /// Runs every request-body property on `bytes` sent with `content_type`.
 pub fn check_body(content_type: &str, bytes: &[u8]) {

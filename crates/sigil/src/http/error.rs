@@ -183,7 +183,10 @@ pub async fn rejection_as_json(response: Response, oauth: bool) -> Response {
         .unwrap_or_default();
     let message = format!("the request could not be read: {}", text.trim());
     if oauth {
-        let body = serde_json::json!({"error": "invalid_request", "error_description": message});
+        let body = super::oauth::OAuthError {
+            error: "invalid_request",
+            error_description: message,
+        };
         return (status, Json(body)).into_response();
     }
     let error_code = match status {

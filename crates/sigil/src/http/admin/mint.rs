@@ -20,7 +20,8 @@ use crate::clock::rfc3339;
 use crate::duration::HumanDuration;
 use crate::minting::{self, Constraints, MintRequest};
 
-const RULES: BodyRules = BodyRules {
+/// How a mint body maps onto its fields: caller claims are user data.
+pub const RULES: BodyRules = BodyRules {
     aliases: &[("audience", "audiences")],
     opaque: &["claims"],
 };

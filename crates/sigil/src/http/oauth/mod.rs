@@ -5,6 +5,8 @@ mod form;
 mod introspect;
 mod token;
 
+pub use form::OAuthError;
+
 use axum::Router;
 use axum::routing::post;
 
