@@ -7,7 +7,7 @@ use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 use sigil::duration::HumanDuration;
 use sigil::http::admin::identity_mappings::IdentityMappings;
-use sigil::http::admin::mint::MintBody;
+use sigil::http::protocol::mint::MintBody;
 use sigil::http::admin::roles::Roles;
 use sigil::http::admin::trusted_issuers::TrustedIssuers;
 use sigil::http::body::{BodyError, BodyRules, normalize, parse_body, parse_value};
@@ -24,7 +24,7 @@ pub const ROLE_RULES: BodyRules = <Roles as ConfigResource>::RULES;
 /// Identity mappings: the ZITADEL-style seed names.
 pub const MAPPING_RULES: BodyRules = <IdentityMappings as ConfigResource>::RULES;
 /// Mint requests: caller claims are user data.
-pub const MINT_RULES: BodyRules = sigil::http::admin::mint::RULES;
+pub const MINT_RULES: BodyRules = sigil::http::protocol::mint::RULES;
 
 /// Runs every request-body property on `bytes` sent with `content_type`.
 pub fn check_body(content_type: &str, bytes: &[u8]) {

@@ -14,6 +14,8 @@
 //! - [`SealingKey`], [`Secret`], [`random_bytes`]: private keys at rest.
 //! - [`dangerous`]: decoding without verification, for display only.
 
+#![warn(missing_docs)]
+
 mod algorithm;
 mod b64;
 mod claims;

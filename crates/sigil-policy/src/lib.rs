@@ -9,6 +9,8 @@
 //! - [`PolicySet`]: every policy by name; [`Decision`] and the [`RuleTrace`] of `explain`.
 //! - [`PolicyRefused`], [`PolicyFieldError`]: why a pattern or a policy was refused.
 
+#![warn(missing_docs)]
+
 mod error;
 mod operation;
 mod pattern;

@@ -93,7 +93,7 @@ impl App {
         );
         let keys = Arc::new(SigningKeys::new(store.clone(), clock.clone(), usage));
         keys.load(None).await.map_err(|e| match e {
-            crate::signing_keys::KeyRefused::Storage(s) => s,
+            crate::signing_keys::KeyRefused::Catalog(e) => e.into_storage("signing key"),
             other => StorageError::Corrupt {
                 kind: "signing key",
                 reason: other.to_string(),
@@ -106,7 +106,7 @@ impl App {
             &config.site,
         );
         issuers.load().await.map_err(|e| match e {
-            crate::minting::MintRefused::Storage(s) => s,
+            crate::minting::MintRefused::Catalog(e) => e.into_storage("jwt issuer"),
             other => StorageError::Corrupt {
                 kind: "jwt issuer",
                 reason: other.to_string(),
@@ -126,28 +126,22 @@ impl App {
             .load(config.static_trusted_issuers.clone())
             .await
             .map_err(|e| match e {
-                crate::trust::TrustRefused::Storage(s) => s,
+                crate::trust::TrustRefused::Catalog(e) => e.into_storage("trusted issuer"),
                 other => StorageError::Corrupt {
                     kind: "trusted issuer",
                     reason: other.to_string(),
                 },
             })?;
         let mappings = IdentityMappings::new(store.clone(), trust.clone());
-        mappings.load().await.map_err(|e| match e {
-            crate::identity::MappingRefused::Storage(s) => s,
-            other => StorageError::Corrupt {
-                kind: "identity mapping",
-                reason: other.to_string(),
-            },
-        })?;
+        mappings
+            .load()
+            .await
+            .map_err(|e| e.into_storage("identity mapping"))?;
         let policies = Policies::new(store.clone());
-        policies.load().await.map_err(|e| match e {
-            crate::policies::PolicyRefused::Storage(s) => s,
-            other => StorageError::Corrupt {
-                kind: "policy",
-                reason: other.to_string(),
-            },
-        })?;
+        policies
+            .load()
+            .await
+            .map_err(|e| e.into_storage("policy"))?;
         Ok(Arc::new(App {
             callers: Callers::new(),
             mappings,

@@ -21,6 +21,7 @@
 //! signing_keys → storage`.
 
 pub mod app;
+pub mod catalog;
 pub mod cli;
 pub mod clock;
 pub mod config;

@@ -6,7 +6,7 @@ use sigil_policy::{Decision, Operation, PolicySet};
 
 use super::refused::ExchangeRefused;
 use crate::identity::{MappingTable, MappingTrace, Resolved, resolve};
-use crate::minting::{Constraints, JwtIssuers, MintRefused, MintRequest, Minted, mint};
+use crate::minting::{Constraints, JwtIssuers, MintRefused, MintRequest, Minted};
 use crate::signing_keys::Keyring;
 use crate::storage::ReplayStore;
 use crate::trust::{RedeemRefused, Trace, TrustedIssuers, Verified, redeem};
@@ -97,8 +97,8 @@ impl Exchange<'_> {
         let resolved = self.identify(&subject)?;
         let parameters = request.parameters?;
         let role_name = role_of(parameters.scope.as_deref())?;
-        let (issuer, role) = match self.issuers.resolve(issuer_name, role_name) {
-            Ok(found) => found,
+        let target = match self.issuers.resolve(issuer_name, role_name) {
+            Ok(target) => target,
             Err(MintRefused::IssuerNotFound(name)) => {
                 return Err(ExchangeRefused::UnknownIssuer(name));
             }
@@ -109,11 +109,11 @@ impl Exchange<'_> {
             }
             Err(other) => return Err(ExchangeRefused::Fault(other.to_string())),
         };
-        let mint_path = format!("/jwt-issuers/{issuer_name}/roles/{role_name}/mint");
-        if let Decision::Deny =
-            self.policies
-                .decide(&resolved.identity.policies, &mint_path, Operation::Update)
-        {
+        if let Decision::Deny = self.policies.decide(
+            &resolved.identity.policies,
+            &target.policy_path(),
+            Operation::Update,
+        ) {
             return Err(ExchangeRefused::InvalidScope(format!(
                 "the subject may not obtain role `{role_name}`"
             )));
@@ -136,46 +136,38 @@ impl Exchange<'_> {
             .and_then(Value::as_f64)
             .map(|e| e.floor() as i64);
         let constraints = Constraints {
-            not_after: subject_exp.filter(|_| role.role.limit_to_subject_exp),
+            not_after: subject_exp.filter(|_| target.role.role.limit_to_subject_exp),
             protocol_claims,
         };
-        let key = self.keyring.get(&issuer.spec.signing_key).ok_or_else(|| {
-            ExchangeRefused::Unavailable("the issuer's key cannot sign now".into())
-        })?;
         let mint_request = MintRequest {
             ttl: None,
             audiences: (!parameters.audiences.is_empty()).then_some(parameters.audiences),
             claims: None,
         };
-        let minted = mint(
-            &issuer,
-            &role.role,
-            &mint_request,
-            &resolved.identity,
-            key,
-            self.now,
-            &constraints,
-        )
-        .map_err(|e| match e {
-            MintRefused::Invalid(fields)
-                if fields.iter().any(|f| f.name.starts_with("audiences")) =>
-            {
-                ExchangeRefused::InvalidTarget(
+        let minted = target
+            .mint(
+                self.keyring,
+                &mint_request,
+                &resolved.identity,
+                self.now,
+                &constraints,
+            )
+            .map_err(|e| match e {
+                MintRefused::AudienceNotAllowed { .. } => ExchangeRefused::InvalidTarget(
                     "a requested audience or resource is not allowed for this role".into(),
-                )
-            }
-            MintRefused::Invalid(fields) => ExchangeRefused::InvalidRequest(
-                fields
-                    .iter()
-                    .map(|f| format!("{}: {}", f.name, f.reason))
-                    .collect::<Vec<_>>()
-                    .join("; "),
-            ),
-            MintRefused::NoSigner => {
-                ExchangeRefused::Unavailable("the issuer's key cannot sign now".into())
-            }
-            other => ExchangeRefused::Fault(other.to_string()),
-        })?;
+                ),
+                MintRefused::Invalid(fields) => ExchangeRefused::InvalidRequest(
+                    fields
+                        .iter()
+                        .map(|f| format!("{}: {}", f.name, f.reason))
+                        .collect::<Vec<_>>()
+                        .join("; "),
+                ),
+                MintRefused::NoSigner => {
+                    ExchangeRefused::Unavailable("the issuer's key cannot sign now".into())
+                }
+                other => ExchangeRefused::Fault(other.to_string()),
+            })?;
         // Recorded last, once nothing else can refuse: a refused request never spends the jti.
         // Minting has no side effect, so a replay simply discards the token it made.
         redeem(self.replays, &subject, self.now)

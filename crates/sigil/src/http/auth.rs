@@ -7,14 +7,15 @@ use std::borrow::Cow;
 use std::sync::Arc;
 
 use axum::extract::{MatchedPath, RawPathParams, Request, State};
-use axum::http::{HeaderMap, Method, header};
+use axum::http::{HeaderMap, Method};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use sigil_policy::{Decision, Operation};
 
+use super::bearer::{AuthRefused, TokenPlace, read_token};
 use super::{ApiError, AppState};
 use crate::identity::{Current, Identity, MappingTrace, Resolved, resolve};
-use crate::trust::{AuthRefused, Trace, Verified};
+use crate::trust::{Trace, Verified};
 
 /// The authenticated caller of a request, and what the request does.
 #[derive(Clone, Debug)]
@@ -93,10 +94,9 @@ pub async fn verify_from(
         .await
         .inspect_err(|refused| tracing::info!(reason = %refused, "token refused"))?;
     if verified.issuer.spec.header != arrived_in {
-        return Err(AuthRefused::Malformed(format!(
-            "tokens of this issuer must arrive in the `{}` header",
-            verified.issuer.spec.header
-        ))
+        return Err(AuthRefused::WrongHeader {
+            expected: verified.issuer.spec.header.clone(),
+        }
         .into());
     }
     Ok(verified)
@@ -125,34 +125,18 @@ pub fn authorize(
     }
 }
 
-/// The caller's token and the header it came in: `Authorization: Bearer`, else a header some
+/// The caller's token and the header it came in: `Authorization`, else a header some
 /// trusted issuer names.
 fn caller_token<'h>(
     state: &AppState,
     headers: &'h HeaderMap,
 ) -> Result<(&'h str, Cow<'static, str>), AuthRefused> {
-    if let Some(value) = headers.get(header::AUTHORIZATION) {
-        let value = value
-            .to_str()
-            .map_err(|_| AuthRefused::Malformed("the Authorization header is not ASCII".into()))?;
-        let (scheme, token) = value.split_once(' ').ok_or_else(|| {
-            AuthRefused::Malformed("expected `Authorization: Bearer <token>`".into())
-        })?;
-        if !scheme.eq_ignore_ascii_case("bearer") || token.trim().is_empty() {
-            return Err(AuthRefused::Malformed(
-                "expected `Authorization: Bearer <token>`".into(),
-            ));
-        }
-        return Ok((token.trim(), Cow::Borrowed("authorization")));
+    if let Some(token) = read_token(headers, TokenPlace::Header("authorization"))? {
+        return Ok((token, Cow::Borrowed("authorization")));
     }
     let registry = state.trust.registry();
     for name in registry.custom_headers() {
-        if let Some(value) = headers.get(name.as_str()) {
-            let token = value
-                .to_str()
-                .map_err(|_| AuthRefused::Malformed(format!("the {name} header is not ASCII")))?
-                .trim();
-            let token = token.strip_prefix("Bearer ").unwrap_or(token);
+        if let Some(token) = read_token(headers, TokenPlace::Header(name))? {
             return Ok((token, Cow::Owned(name.clone())));
         }
     }
@@ -163,6 +147,19 @@ fn caller_token<'h>(
 /// `/v1/state` or `/v1` prefix, with each parameter replaced by its decoded value. Values that
 /// could change the path's shape (`/`, `.`, `..`, empty) are refused rather than normalised.
 pub fn resource_path(template: &str, params: &RawPathParams) -> Result<String, ApiError> {
+    resource_path_with(template, |name| {
+        params
+            .iter()
+            .find(|(key, _)| *key == name)
+            .map(|(_, value)| value)
+    })
+}
+
+/// [`resource_path`] with the parameters looked up by `param`.
+fn resource_path_with<'p>(
+    template: &str,
+    param: impl Fn(&str) -> Option<&'p str>,
+) -> Result<String, ApiError> {
     let stripped = ["/v1/config", "/v1/state", "/v1"]
         .iter()
         .find_map(|prefix| template.strip_prefix(prefix))
@@ -172,10 +169,7 @@ pub fn resource_path(template: &str, params: &RawPathParams) -> Result<String, A
         path.push('/');
         match segment.strip_prefix('{').and_then(|s| s.strip_suffix('}')) {
             Some(name) => {
-                let value = params
-                    .iter()
-                    .find(|(key, _)| *key == name)
-                    .map(|(_, value)| value)
+                let value = param(name)
                     .ok_or_else(|| ApiError::Fault(format!("route parameter {name} missing")))?;
                 if value.is_empty() || value == "." || value == ".." || value.contains('/') {
                     return Err(ApiError::NotFound(format!("no resource named {value:?}")));
@@ -202,6 +196,21 @@ pub fn operation_of(method: &Method, template: &str) -> Operation {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::http::protocol::mint::MINT_ROUTE;
+    use crate::minting::mint_policy_path;
+
+    #[test]
+    fn the_mint_route_is_judged_at_the_mint_policy_path() {
+        let params = |name: &str| match name {
+            "name" => Some("payments"),
+            "role" => Some("deployer"),
+            _ => None,
+        };
+        assert_eq!(
+            resource_path_with(MINT_ROUTE, params).unwrap(),
+            mint_policy_path("payments", "deployer")
+        );
+    }
 
     #[test]
     fn methods_map_to_operations() {

@@ -7,11 +7,12 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
+use super::bearer::AuthRefused;
 use super::body::BodyError;
+use crate::catalog::CatalogRefused;
 use crate::seal::SealRefused;
 use crate::signing_keys::KeyRefused;
 use crate::storage::StorageError;
-use crate::trust::AuthRefused;
 use crate::validation::FieldError;
 
 /// An error answer of the admin API.
@@ -183,7 +184,7 @@ pub async fn rejection_as_json(response: Response, oauth: bool) -> Response {
         .unwrap_or_default();
     let message = format!("the request could not be read: {}", text.trim());
     if oauth {
-        let body = super::oauth::OAuthError {
+        let body = super::protocol::oauth::OAuthError {
             error: "invalid_request",
             error_description: message,
         };
@@ -238,14 +239,8 @@ impl From<KeyRefused> for ApiError {
     fn from(error: KeyRefused) -> ApiError {
         let message = error.to_string();
         match error {
-            KeyRefused::Invalid(fields) => ApiError::invalid(fields),
-            KeyRefused::NotFound(_) | KeyRefused::VersionNotFound { .. } => {
-                ApiError::NotFound(message)
-            }
-            KeyRefused::AlreadyExists(_) => ApiError::Conflict {
-                code: "already_exists",
-                message,
-            },
+            KeyRefused::Catalog(e) => e.into(),
+            KeyRefused::VersionNotFound { .. } => ApiError::NotFound(message),
             KeyRefused::InUse { .. } => ApiError::Conflict {
                 code: "in_use",
                 message,
@@ -258,9 +253,7 @@ impl From<KeyRefused> for ApiError {
                 code: "invalid_transition",
                 message,
             },
-            KeyRefused::Stale { .. } => ApiError::PreconditionFailed(message),
             KeyRefused::Sealed => ApiError::Sealed,
-            KeyRefused::Storage(e) => e.into(),
             KeyRefused::Crypto(cause) => ApiError::Fault(cause),
         }
     }
@@ -319,17 +312,11 @@ impl From<crate::trust::TrustRefused> for ApiError {
         use crate::trust::TrustRefused;
         let message = error.to_string();
         match error {
-            TrustRefused::Invalid(fields) => ApiError::invalid(fields),
-            TrustRefused::NotFound(_) => ApiError::NotFound(message),
-            TrustRefused::AlreadyExists(_) => ApiError::Conflict {
-                code: "already_exists",
-                message,
-            },
+            TrustRefused::Catalog(e) => e.into(),
             TrustRefused::IssuerTaken { .. } => ApiError::Conflict {
                 code: "already_exists",
                 message,
             },
-            TrustRefused::Stale { .. } => ApiError::PreconditionFailed(message),
             TrustRefused::Internal(_) => ApiError::Conflict {
                 code: "internal_resource",
                 message,
@@ -338,7 +325,6 @@ impl From<crate::trust::TrustRefused> for ApiError {
                 code: "static_resource",
                 message,
             },
-            TrustRefused::Storage(e) => e.into(),
         }
     }
 }
@@ -348,39 +334,19 @@ impl From<crate::minting::MintRefused> for ApiError {
         use crate::minting::MintRefused;
         let message = error.to_string();
         match error {
-            MintRefused::Invalid(fields) => ApiError::invalid(fields),
+            MintRefused::Catalog(e) => e.into(),
+            MintRefused::Invalid(fields) | MintRefused::AudienceNotAllowed { fields, .. } => {
+                ApiError::invalid(fields)
+            }
             MintRefused::IssuerNotFound(_) | MintRefused::RoleNotFound { .. } => {
                 ApiError::NotFound(message)
             }
-            MintRefused::AlreadyExists { .. } => ApiError::Conflict {
-                code: "already_exists",
-                message,
-            },
-            MintRefused::Stale { .. } => ApiError::PreconditionFailed(message),
             MintRefused::NoSigner => ApiError::Conflict {
                 code: "no_signing_key_version",
                 message: "the issuer's signing key has no version that can sign now; rotate it"
                     .into(),
             },
-            MintRefused::Signing(cause) => ApiError::Fault(cause),
-            MintRefused::Storage(e) => e.into(),
-        }
-    }
-}
-
-impl From<crate::identity::MappingRefused> for ApiError {
-    fn from(error: crate::identity::MappingRefused) -> ApiError {
-        use crate::identity::MappingRefused;
-        let message = error.to_string();
-        match error {
-            MappingRefused::Invalid(fields) => ApiError::invalid(fields),
-            MappingRefused::AlreadyExists(_) => ApiError::Conflict {
-                code: "already_exists",
-                message,
-            },
-            MappingRefused::NotFound(_) => ApiError::NotFound(message),
-            MappingRefused::Stale { .. } => ApiError::PreconditionFailed(message),
-            MappingRefused::Storage(e) => e.into(),
+            MintRefused::Encoding(cause) | MintRefused::Signing(cause) => ApiError::Fault(cause),
         }
     }
 }
@@ -390,18 +356,27 @@ impl From<crate::policies::PolicyRefused> for ApiError {
         use crate::policies::PolicyRefused;
         let message = error.to_string();
         match error {
-            PolicyRefused::Invalid(fields) => ApiError::invalid(fields),
-            PolicyRefused::AlreadyExists(_) => ApiError::Conflict {
-                code: "already_exists",
-                message,
-            },
-            PolicyRefused::NotFound(_) => ApiError::NotFound(message),
-            PolicyRefused::Stale { .. } => ApiError::PreconditionFailed(message),
+            PolicyRefused::Catalog(e) => e.into(),
             PolicyRefused::BuiltIn => ApiError::Conflict {
                 code: "internal_resource",
                 message,
             },
-            PolicyRefused::Storage(e) => e.into(),
+        }
+    }
+}
+
+impl From<CatalogRefused> for ApiError {
+    fn from(error: CatalogRefused) -> ApiError {
+        let message = error.to_string();
+        match error {
+            CatalogRefused::Invalid { fields, .. } => ApiError::invalid(fields),
+            CatalogRefused::NotFound { .. } => ApiError::NotFound(message),
+            CatalogRefused::AlreadyExists { .. } => ApiError::Conflict {
+                code: "already_exists",
+                message,
+            },
+            CatalogRefused::Stale { .. } => ApiError::PreconditionFailed(message),
+            CatalogRefused::Storage(e) => e.into(),
         }
     }
 }

@@ -1,17 +1,19 @@
 //! The HTTP surface: one router built from each surface's `router()`, the layers every request
-//! passes (request id, 5xx scrubbing, seal gate, authentication), and `serve`.
+//! passes (request id, 5xx scrubbing, seal gate, authentication), and `serve`. Surfaces are
+//! grouped by who calls them: `admin/` (operators), `protocol/` (workloads and clients
+//! obtaining or checking tokens), `public/` (anyone).
 
 pub mod admin;
 pub mod auth;
+pub mod bearer;
 pub mod body;
 pub mod config_resource;
 pub mod config_resource_docs;
-pub mod discovery;
 pub mod error;
 pub mod negotiate;
-pub mod oauth;
-pub mod ops;
 pub mod payload;
+pub mod protocol;
+pub mod public;
 pub mod query;
 pub mod resource;
 
@@ -46,9 +48,9 @@ pub fn router(state: AppState) -> Router {
         .merge(admin::signing_keys::router())
         .merge(admin::jwt_issuers::router())
         .merge(admin::roles::router())
-        .merge(admin::mint::router())
+        .merge(protocol::mint::router())
         .merge(admin::trusted_issuers::router())
-        .merge(admin::verify::router())
+        .merge(protocol::verify::router())
         .merge(admin::identity_mappings::router())
         .merge(admin::policies::router())
         .merge(admin::sys::protected_router())
@@ -59,7 +61,7 @@ pub fn router(state: AppState) -> Router {
     let needs_unsealed = Router::new()
         .merge(protected)
         .merge(admin::sys::quorum_router())
-        .merge(admin::login::router())
+        .merge(protocol::login::router())
         .route_layer(middleware::from_fn_with_state(
             state.clone(),
             refuse_while_sealed,
@@ -67,9 +69,9 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(needs_unsealed)
         .merge(admin::sys::open_router())
-        .merge(discovery::router())
-        .merge(oauth::router())
-        .merge(ops::router())
+        .merge(public::discovery::router())
+        .merge(protocol::oauth::router())
+        .merge(public::ops::router())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(tower_http::catch_panic::CatchPanicLayer::new())

@@ -14,7 +14,7 @@ use super::mappings::MappingTable;
 use super::resolve::Resolved;
 use crate::signing_keys::Keyring;
 use crate::trust::keyset::KeySet;
-use crate::trust::{INTERNAL_KEY, TrustRegistry, TrustedIssuer, Verified, verify};
+use crate::trust::{INTERNAL_KEY, TrustRegistry, TrustedIssuer, Verified, check_times};
 
 /// Most callers remembered at once.
 pub const MAX_CALLERS: u64 = 10_000;
@@ -71,7 +71,7 @@ impl Callers {
         let entry = self.cache.get(token)?;
         let fresh = entry.header == header
             && entry.issuer.spec.enabled
-            && verify::check_times(&entry.issuer, &entry.times, current.now).is_ok()
+            && check_times(&entry.issuer, &entry.times, current.now).is_ok()
             && Arc::ptr_eq(&entry.mappings, current.mappings)
             && Arc::ptr_eq(&entry.keys, &entry.issuer.keys())
             && match &entry.keyring {

@@ -9,30 +9,11 @@ use arc_swap::ArcSwap;
 use tokio::sync::Mutex;
 
 use super::mapping::{CompiledMapping, MappingFields, slug};
+use crate::catalog::CatalogRefused;
 use crate::storage::Stamps;
-use crate::storage::{DocumentKind, DocumentRecord, Expected, Pages, StorageError, Store};
+use crate::storage::{DocumentKind, DocumentRecord, Expected, Pages, Store};
 use crate::trust::TrustedIssuers;
 use crate::validation::{FieldError, check_name};
-
-/// Why a mapping operation was refused.
-#[derive(Debug, thiserror::Error)]
-pub enum MappingRefused {
-    /// Bad fields.
-    #[error("invalid identity mapping")]
-    Invalid(Vec<FieldError>),
-    /// The name is taken.
-    #[error("identity mapping `{0}` already exists")]
-    AlreadyExists(String),
-    /// No such mapping.
-    #[error("identity mapping `{0}` does not exist")]
-    NotFound(String),
-    /// `If-Match` did not match.
-    #[error("identity mapping `{name}` changed: its ETag is \"{actual}\"")]
-    Stale { name: String, actual: i64 },
-    /// Storage failed.
-    #[error(transparent)]
-    Storage(#[from] StorageError),
-}
 
 /// A mapping as loaded.
 #[derive(Debug)]
@@ -137,16 +118,23 @@ impl IdentityMappings {
     }
 
     /// Loads every stored mapping.
-    pub async fn load(&self) -> Result<(), MappingRefused> {
+    pub async fn load(&self) -> Result<(), CatalogRefused> {
         let _writer = self.writer.lock().await;
         let mut all = Vec::new();
         let mut pages = Pages::new(self.store.documents(), DocumentKind::IdentityMapping);
         while let Some(page) = pages.next().await? {
             for doc in page {
-                let fields: MappingFields = serde_json::from_value(doc.body.clone())
-                    .map_err(|e| corrupt(&doc.name, &e.to_string()))?;
-                let mapping = CompiledMapping::compile(fields)
-                    .map_err(|e| corrupt(&doc.name, &format!("{} invalid fields", e.len())))?;
+                let fields: MappingFields =
+                    serde_json::from_value(doc.body.clone()).map_err(|e| {
+                        CatalogRefused::corrupt("identity mapping", &doc.name, &e.to_string())
+                    })?;
+                let mapping = CompiledMapping::compile(fields).map_err(|e| {
+                    CatalogRefused::corrupt(
+                        "identity mapping",
+                        &doc.name,
+                        &format!("{} invalid fields", e.len()),
+                    )
+                })?;
                 all.push(Arc::new(LoadedMapping {
                     mapping,
                     stamps: doc.stamps(),
@@ -158,7 +146,7 @@ impl IdentityMappings {
     }
 
     /// Validates: slugs a free-text name, resolves `issuer_uri`, requires the issuer to exist.
-    pub fn check(&self, mut fields: MappingFields) -> Result<CompiledMapping, MappingRefused> {
+    pub fn check(&self, mut fields: MappingFields) -> Result<CompiledMapping, CatalogRefused> {
         let mut errors = Vec::new();
         if let Some(name) = fields.name.clone()
             && check_name("name", &name).is_some()
@@ -199,7 +187,7 @@ impl IdentityMappings {
         }
         match CompiledMapping::compile(fields) {
             Ok(mapping) if errors.is_empty() => Ok(mapping),
-            Ok(_) => Err(MappingRefused::Invalid(errors)),
+            Ok(_) => Err(CatalogRefused::invalid("identity mapping", errors)),
             Err(more) => {
                 let uri_refused = errors.iter().any(|e| e.name == "issuer_uri");
                 for error in more {
@@ -209,7 +197,7 @@ impl IdentityMappings {
                         errors.push(error);
                     }
                 }
-                Err(MappingRefused::Invalid(errors))
+                Err(CatalogRefused::invalid("identity mapping", errors))
             }
         }
     }
@@ -219,7 +207,7 @@ impl IdentityMappings {
         &self,
         fields: MappingFields,
         expected: Expected,
-    ) -> Result<(Arc<LoadedMapping>, bool), MappingRefused> {
+    ) -> Result<(Arc<LoadedMapping>, bool), CatalogRefused> {
         let mapping = self.check(fields)?;
         let _writer = self.writer.lock().await;
         let name = mapping.name.clone();
@@ -227,14 +215,15 @@ impl IdentityMappings {
             DocumentKind::IdentityMapping,
             "",
             &name,
-            serde_json::to_value(&mapping.fields).map_err(|e| corrupt(&name, &e.to_string()))?,
+            serde_json::to_value(&mapping.fields)
+                .map_err(|e| CatalogRefused::corrupt("identity mapping", &name, &e.to_string()))?,
         );
         let written = self
             .store
             .documents()
             .save(&record, expected)
             .await
-            .map_err(|e| refused(e, &name))?;
+            .map_err(|e| CatalogRefused::from_storage(e, "identity mapping", &name))?;
         let loaded = Arc::new(LoadedMapping {
             mapping,
             stamps: written,
@@ -244,33 +233,14 @@ impl IdentityMappings {
     }
 
     /// Deletes a mapping.
-    pub async fn delete(&self, name: &str, expected: Expected) -> Result<(), MappingRefused> {
+    pub async fn delete(&self, name: &str, expected: Expected) -> Result<(), CatalogRefused> {
         let _writer = self.writer.lock().await;
         self.store
             .documents()
             .delete(DocumentKind::IdentityMapping, "", name, expected, &[])
             .await
-            .map_err(|e| refused(e, name))?;
+            .map_err(|e| CatalogRefused::from_storage(e, "identity mapping", name))?;
         self.table.rcu(|table| table.without(name));
         Ok(())
-    }
-}
-
-fn corrupt(name: &str, reason: &str) -> MappingRefused {
-    MappingRefused::Storage(StorageError::Corrupt {
-        kind: "identity mapping",
-        reason: format!("`{name}`: {reason}"),
-    })
-}
-
-fn refused(error: StorageError, name: &str) -> MappingRefused {
-    match error {
-        StorageError::AlreadyExists { .. } => MappingRefused::AlreadyExists(name.to_owned()),
-        StorageError::RevisionMismatch { actual, .. } => MappingRefused::Stale {
-            name: name.to_owned(),
-            actual,
-        },
-        StorageError::NotFound { .. } => MappingRefused::NotFound(name.to_owned()),
-        other => MappingRefused::Storage(other),
     }
 }

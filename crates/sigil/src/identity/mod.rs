@@ -9,6 +9,6 @@ mod resolve;
 
 pub use callers::{Callers, Current};
 pub use mapping::{CompiledMapping, MappingFields, MappingOutcome, slug};
-pub use mappings::{IdentityMappings, LoadedMapping, MappingRefused, MappingTable};
+pub use mappings::{IdentityMappings, LoadedMapping, MappingTable};
 pub use model::Identity;
 pub use resolve::{MappingTrace, MappingTried, Resolved, resolve};

@@ -68,8 +68,16 @@ pub fn mint(
             tracing::info!(issuer = %issuer.spec.name, role = %role.name, identity = %identity.id,
                 refused = ?errors.iter().map(|e| &e.name).collect::<Vec<_>>(), "mint refused");
         }
-        return Err(MintRefused::Invalid(errors));
+        return Err(match audiences {
+            Ok(_) => MintRefused::Invalid(errors),
+            Err(requested) => MintRefused::AudienceNotAllowed {
+                requested,
+                fields: errors,
+            },
+        });
     }
+    // A refused audience also added an error, which returned above.
+    let audiences = audiences.unwrap_or_default();
     let mut claims = Map::new();
     for (name, value) in caller_claims {
         claims.insert(name, value);
@@ -143,7 +151,7 @@ pub fn mint(
     if !missing.is_empty() {
         return Err(MintRefused::Invalid(missing));
     }
-    let payload = serde_json::to_vec(&claims).map_err(|e| MintRefused::Signing(e.to_string()))?;
+    let payload = serde_json::to_vec(&claims).map_err(|e| MintRefused::Encoding(e.to_string()))?;
     let token = match role.token_type {
         TokenType::Jwt => signer.sign_compact(&payload),
         TokenType::AtJwt => signer.sign_compact_typed("at+jwt", &payload),
@@ -203,12 +211,15 @@ fn choose_ttl(
     chosen.as_secs()
 }
 
+/// The requested audiences when the role admits each, else the role's defaults; `Err` with
+/// the refused audiences (none: a required audience is missing), each also added to `errors`.
 fn choose_audiences(
     role: &CompiledRole,
     requested: Option<&[String]>,
     verbose: bool,
     errors: &mut Vec<FieldError>,
-) -> Vec<String> {
+) -> Result<Vec<String>, Vec<String>> {
+    let mut refused = Vec::new();
     let audiences = match requested {
         Some(list) if !list.is_empty() => {
             for (i, audience) in list.iter().enumerate() {
@@ -217,6 +228,7 @@ fn choose_audiences(
                     tracing::info!(role = %role.name, %audience, allowed, "audience match");
                 }
                 if !allowed {
+                    refused.push(audience.clone());
                     errors.push(FieldError::new(
                         format!("audiences/{i}"),
                         "not_allowed",
@@ -235,8 +247,13 @@ fn choose_audiences(
     };
     if audiences.is_empty() && role.require_audience {
         errors.push(FieldError::required("audiences"));
+        return Err(refused);
     }
-    audiences
+    if refused.is_empty() {
+        Ok(audiences)
+    } else {
+        Err(refused)
+    }
 }
 
 fn check_caller_claims(

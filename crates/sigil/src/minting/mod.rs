@@ -7,6 +7,7 @@ mod mint;
 mod registry;
 mod role;
 mod service;
+mod target;
 pub mod template;
 
 pub use audience::{AudiencePatternRefused, AudiencePatterns, MAX_AUDIENCE_PATTERN_LENGTH};
@@ -16,3 +17,4 @@ pub use mint::{Constraints, MintRequest, Minted, mint};
 pub use registry::{IssuerTable, LoadedIssuer, LoadedRole};
 pub use role::{AllowedClaim, ClaimType, CompiledRole, RESERVED_CLAIMS, RoleFields, TokenType};
 pub use service::JwtIssuers;
+pub use target::{MintTarget, mint_policy_path};

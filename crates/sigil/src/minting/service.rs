@@ -12,6 +12,8 @@ use super::error::MintRefused;
 use super::issuer::{IssuerFields, IssuerSpec};
 use super::registry::{IssuerTable, LoadedIssuer, LoadedRole};
 use super::role::{CompiledRole, RoleFields};
+use super::target::MintTarget;
+use crate::catalog::CatalogRefused;
 use crate::duration::HumanDuration;
 use crate::signing_keys::{KeyUser, RetentionFloor, SigningKeys};
 use crate::storage::{DocumentKind, DocumentRecord, Expected, Pages, Stamps, StorageError, Store};
@@ -61,7 +63,7 @@ impl JwtIssuers {
         let documents = self.store.documents();
         let mut roles_by_issuer: HashMap<String, HashMap<String, Arc<LoadedRole>>> = HashMap::new();
         let mut role_pages = Pages::new(documents, DocumentKind::Role);
-        while let Some(page) = role_pages.next().await? {
+        while let Some(page) = role_pages.next().await.map_err(CatalogRefused::from)? {
             for doc in page {
                 let fields: RoleFields = decode(&doc)?;
                 // Stored roles were valid when saved; an issuer cap lowered since is applied at mint.
@@ -81,7 +83,7 @@ impl JwtIssuers {
         }
         let mut issuers = HashMap::new();
         let mut issuer_pages = Pages::new(documents, DocumentKind::JwtIssuer);
-        while let Some(page) = issuer_pages.next().await? {
+        while let Some(page) = issuer_pages.next().await.map_err(CatalogRefused::from)? {
             for doc in page {
                 let spec = IssuerSpec::from_fields(decode(&doc)?).map_err(|e| corrupt(&doc, &e))?;
                 let roles = roles_by_issuer.remove(&spec.name).unwrap_or_default();
@@ -127,7 +129,7 @@ impl JwtIssuers {
         }
         match spec {
             Some(spec) if errors.is_empty() => Ok(spec),
-            _ => Err(MintRefused::Invalid(errors)),
+            _ => Err(CatalogRefused::invalid("jwt issuer", errors).into()),
         }
     }
 
@@ -137,13 +139,17 @@ impl JwtIssuers {
     pub fn check_replacement(&self, spec: &IssuerSpec) -> Result<(), MintRefused> {
         match self.table().get(&spec.name) {
             Some(current) if current.spec.signing_key != spec.signing_key => {
-                Err(MintRefused::Invalid(vec![FieldError::invalid(
-                    "signing_key",
-                    format!(
-                        "is `{}` and cannot change: tokens it signed must stay verifiable; rotate the key instead",
-                        current.spec.signing_key
-                    ),
-                )]))
+                Err(CatalogRefused::invalid(
+                    "jwt issuer",
+                    vec![FieldError::invalid(
+                        "signing_key",
+                        format!(
+                            "is `{}` and cannot change: tokens it signed must stay verifiable; rotate the key instead",
+                            current.spec.signing_key
+                        ),
+                    )],
+                )
+                .into())
             }
             _ => Ok(()),
         }
@@ -159,7 +165,7 @@ impl JwtIssuers {
         let _writer = self.writer.lock().await;
         self.check_replacement(&spec)?;
         let mut body = serde_json::to_value(spec.to_fields())
-            .map_err(|e| MintRefused::Signing(e.to_string()))?;
+            .map_err(|e| MintRefused::Encoding(e.to_string()))?;
         // A lowered max_ttl keeps counting for retention until the tokens minted under the old
         // one expire: stored with the issuer so a restart or another node keeps counting.
         let floor = self.keys.usage().floor_after(
@@ -214,7 +220,8 @@ impl JwtIssuers {
             .get(issuer)
             .cloned()
             .ok_or_else(|| MintRefused::IssuerNotFound(issuer.to_owned()))?;
-        CompiledRole::compile(fields, loaded.spec.max_ttl).map_err(MintRefused::Invalid)
+        CompiledRole::compile(fields, loaded.spec.max_ttl)
+            .map_err(|fields| CatalogRefused::invalid("role", fields).into())
     }
 
     /// Creates or replaces a role when `expected` holds. Answers it and whether it is new.
@@ -227,7 +234,7 @@ impl JwtIssuers {
         let role = self.check_role(issuer, fields)?;
         let _writer = self.writer.lock().await;
         let body =
-            serde_json::to_value(&role.fields).map_err(|e| MintRefused::Signing(e.to_string()))?;
+            serde_json::to_value(&role.fields).map_err(|e| MintRefused::Encoding(e.to_string()))?;
         let written = self
             .save_document(DocumentKind::Role, issuer, &role.name, body, expected)
             .await?;
@@ -275,12 +282,8 @@ impl JwtIssuers {
         Ok(())
     }
 
-    /// The issuer and role to mint with (hot path: two hash lookups on a snapshot).
-    pub fn resolve(
-        &self,
-        issuer: &str,
-        role: &str,
-    ) -> Result<(Arc<LoadedIssuer>, Arc<LoadedRole>), MintRefused> {
+    /// The role to mint with (hot path: two hash lookups on a snapshot).
+    pub fn resolve(&self, issuer: &str, role: &str) -> Result<MintTarget, MintRefused> {
         let table = self.table.load();
         let loaded = table
             .get(issuer)
@@ -293,7 +296,10 @@ impl JwtIssuers {
                 issuer: issuer.to_owned(),
                 role: role.to_owned(),
             })?;
-        Ok((loaded.clone(), role.clone()))
+        Ok(MintTarget {
+            issuer: loaded.clone(),
+            role: role.clone(),
+        })
     }
 
     async fn save_document(
@@ -359,36 +365,21 @@ fn stored_floor(doc: &DocumentRecord) -> Option<RetentionFloor> {
 }
 
 fn decode<T: serde::de::DeserializeOwned>(doc: &DocumentRecord) -> Result<T, MintRefused> {
-    serde_json::from_value(doc.body.clone()).map_err(|e| {
-        MintRefused::Storage(StorageError::Corrupt {
-            kind: doc.kind.as_str(),
-            reason: format!("`{}`: {e}", doc.name),
-        })
-    })
+    serde_json::from_value(doc.body.clone())
+        .map_err(|e| CatalogRefused::corrupt(doc.kind.as_str(), &doc.name, &e.to_string()).into())
 }
 
 fn corrupt(doc: &DocumentRecord, errors: &[FieldError]) -> MintRefused {
     let names: Vec<&str> = errors.iter().map(|e| e.name.as_str()).collect();
-    MintRefused::Storage(StorageError::Corrupt {
-        kind: doc.kind.as_str(),
-        reason: format!("`{}` no longer validates: {}", doc.name, names.join(", ")),
-    })
+    let reason = format!("no longer validates: {}", names.join(", "));
+    CatalogRefused::corrupt(doc.kind.as_str(), &doc.name, &reason).into()
 }
 
 fn refused(error: StorageError, kind: DocumentKind, name: &str) -> MintRefused {
     match error {
-        StorageError::AlreadyExists { .. } => MintRefused::AlreadyExists {
-            kind: kind.as_str(),
-            name: name.to_owned(),
-        },
-        StorageError::RevisionMismatch { actual, .. } => MintRefused::Stale {
-            kind: kind.as_str(),
-            name: name.to_owned(),
-            actual,
-        },
         StorageError::NotFound { .. } if kind == DocumentKind::JwtIssuer => {
             MintRefused::IssuerNotFound(name.to_owned())
         }
-        other => MintRefused::Storage(other),
+        other => CatalogRefused::from_storage(other, kind.as_str(), name).into(),
     }
 }

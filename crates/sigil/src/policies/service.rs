@@ -8,31 +8,20 @@ use arc_swap::ArcSwap;
 use sigil_policy::{Decision, Operation, Policy, PolicyFields, PolicySet, RuleTrace};
 use tokio::sync::Mutex;
 
+use crate::catalog::CatalogRefused;
 use crate::storage::Stamps;
-use crate::storage::{DocumentKind, DocumentRecord, Expected, Pages, StorageError, Store};
+use crate::storage::{DocumentKind, DocumentRecord, Expected, Pages, Store};
 use crate::validation::{FieldError, check_name};
 
 /// Why a policy operation was refused.
 #[derive(Debug, thiserror::Error)]
 pub enum PolicyRefused {
-    /// Bad fields.
-    #[error("invalid policy")]
-    Invalid(Vec<FieldError>),
-    /// The name is taken.
-    #[error("policy `{0}` already exists")]
-    AlreadyExists(String),
-    /// No such policy.
-    #[error("policy `{0}` does not exist")]
-    NotFound(String),
-    /// `If-Match` did not match.
-    #[error("policy `{name}` changed: its ETag is \"{actual}\"")]
-    Stale { name: String, actual: i64 },
+    /// A refusal every catalog shares (fields, names, revisions, storage).
+    #[error(transparent)]
+    Catalog(#[from] CatalogRefused),
     /// The built-in `root` policy.
     #[error("policy `root` is built in and cannot be changed")]
     BuiltIn,
-    /// Storage failed.
-    #[error(transparent)]
-    Storage(#[from] StorageError),
 }
 
 /// A policy as loaded.
@@ -127,16 +116,21 @@ impl Policies {
     }
 
     /// Loads every stored policy.
-    pub async fn load(&self) -> Result<(), PolicyRefused> {
+    pub async fn load(&self) -> Result<(), CatalogRefused> {
         let _writer = self.writer.lock().await;
         let mut items = BTreeMap::new();
         let mut pages = Pages::new(self.store.documents(), DocumentKind::Policy);
         while let Some(page) = pages.next().await? {
             for doc in page {
                 let fields: PolicyFields = serde_json::from_value(doc.body.clone())
-                    .map_err(|e| corrupt(&doc.name, &e.to_string()))?;
-                let policy = Policy::from_fields(doc.name.clone(), &fields)
-                    .map_err(|e| corrupt(&doc.name, &format!("{} invalid fields", e.len())))?;
+                    .map_err(|e| CatalogRefused::corrupt("policy", &doc.name, &e.to_string()))?;
+                let policy = Policy::from_fields(doc.name.clone(), &fields).map_err(|e| {
+                    CatalogRefused::corrupt(
+                        "policy",
+                        &doc.name,
+                        &format!("{} invalid fields", e.len()),
+                    )
+                })?;
                 let stamps = doc.stamps();
                 items.insert(
                     doc.name.clone(),
@@ -174,13 +168,13 @@ impl Policies {
         };
         match Policy::from_fields(name, fields) {
             Ok(policy) if errors.is_empty() => Ok(policy),
-            Ok(_) => Err(PolicyRefused::Invalid(errors)),
+            Ok(_) => Err(CatalogRefused::invalid("policy", errors).into()),
             Err(more) => {
                 errors.extend(
                     more.into_iter()
                         .map(|e| FieldError::new(e.name, e.code, e.reason)),
                 );
-                Err(PolicyRefused::Invalid(errors))
+                Err(CatalogRefused::invalid("policy", errors).into())
             }
         }
     }
@@ -198,14 +192,15 @@ impl Policies {
             DocumentKind::Policy,
             "",
             &policy.name,
-            serde_json::to_value(&fields).map_err(|e| corrupt(&policy.name, &e.to_string()))?,
+            serde_json::to_value(&fields)
+                .map_err(|e| CatalogRefused::corrupt("policy", &policy.name, &e.to_string()))?,
         );
         let written = self
             .store
             .documents()
             .save(&record, expected)
             .await
-            .map_err(|e| refused(e, &policy.name))?;
+            .map_err(|e| CatalogRefused::from_storage(e, "policy", &policy.name))?;
         let loaded = Arc::new(LoadedPolicy {
             policy,
             fields,
@@ -226,7 +221,7 @@ impl Policies {
             .documents()
             .delete(DocumentKind::Policy, "", name, expected, &[])
             .await
-            .map_err(|e| refused(e, name))?;
+            .map_err(|e| CatalogRefused::from_storage(e, "policy", name))?;
         self.table.rcu(|table| table.without(name));
         Ok(())
     }
@@ -247,23 +242,4 @@ fn with_root(
         }),
     );
     items
-}
-
-fn corrupt(name: &str, reason: &str) -> PolicyRefused {
-    PolicyRefused::Storage(StorageError::Corrupt {
-        kind: "policy",
-        reason: format!("`{name}`: {reason}"),
-    })
-}
-
-fn refused(error: StorageError, name: &str) -> PolicyRefused {
-    match error {
-        StorageError::AlreadyExists { .. } => PolicyRefused::AlreadyExists(name.to_owned()),
-        StorageError::RevisionMismatch { actual, .. } => PolicyRefused::Stale {
-            name: name.to_owned(),
-            actual,
-        },
-        StorageError::NotFound { .. } => PolicyRefused::NotFound(name.to_owned()),
-        other => PolicyRefused::Storage(other),
-    }
 }

@@ -3,13 +3,16 @@
 
 mod error;
 mod keyring;
+mod keys;
 pub mod lifecycle;
+mod material;
 mod model;
-mod service;
 mod usage;
+mod versions;
 
 pub use error::KeyRefused;
 pub use keyring::{Keyring, LoadedKey};
+pub use keys::SigningKeys;
 pub use model::{KeySpec, KeyStatus, KeyVersion, MIN_ROTATION_PERIOD, sealing_aad};
-pub use service::{Preview, SigningKeys, VersionAction};
 pub use usage::{KeyUsage, KeyUser, RetentionFloor};
+pub use versions::{Preview, VersionAction};

@@ -178,7 +178,7 @@ impl KeySpec {
         if errors.is_empty() {
             Ok(())
         } else {
-            Err(super::KeyRefused::Invalid(errors))
+            Err(crate::catalog::CatalogRefused::invalid(super::error::KIND, errors).into())
         }
     }
 

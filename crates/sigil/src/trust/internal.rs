@@ -3,6 +3,9 @@
 
 use serde_json::json;
 
+use sigil_jose::Algorithm;
+
+use super::spec::{DEFAULT_LEEWAY, TrustedIssuerFields, TrustedIssuerSpec};
 use crate::signing_keys::Keyring;
 
 /// Name of the internal trusted issuer.
@@ -11,51 +14,6 @@ pub const INTERNAL_ISSUER: &str = "sigil";
 pub const INTERNAL_KEY: &str = "sigil-internal";
 /// The `iss` of internal tokens: stable across changes of the public URL.
 pub const INTERNAL_ISS: &str = "urn:sigil:internal";
-
-/// Why a token was not accepted, with a stable machine-readable code.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum AuthRefused {
-    /// No credential at all.
-    #[error("a bearer token is required")]
-    Missing,
-    /// Not a compact JWS we accept (size, encoding, header rules).
-    #[error("the token is malformed: {0}")]
-    Malformed(String),
-    /// `iss` names no trusted issuer.
-    #[error("the token's issuer is not trusted")]
-    UnknownIssuer,
-    /// No published key has that `kid`.
-    #[error("the token's key is not known")]
-    UnknownKey,
-    /// Signature or algorithm check failed.
-    #[error("the token's signature is invalid")]
-    SignatureInvalid,
-    /// `exp` passed.
-    #[error("the token has expired")]
-    Expired,
-    /// `nbf` or `iat` in the future, or other time rule broken.
-    #[error("the token is not valid at this time: {0}")]
-    NotYetValid(String),
-    /// A claim has the wrong type or is missing.
-    #[error("the token's claim `{0}` is missing or has the wrong type")]
-    ClaimInvalid(&'static str),
-}
-
-impl AuthRefused {
-    /// The `error_code` of the 401 body.
-    pub fn code(&self) -> &'static str {
-        match self {
-            AuthRefused::Missing => "token_missing",
-            AuthRefused::Malformed(_) => "token_malformed",
-            AuthRefused::UnknownIssuer => "unknown_issuer",
-            AuthRefused::UnknownKey => "unknown_key",
-            AuthRefused::SignatureInvalid => "signature_invalid",
-            AuthRefused::Expired => "token_expired",
-            AuthRefused::NotYetValid(_) => "token_not_yet_valid",
-            AuthRefused::ClaimInvalid(_) => "claim_invalid",
-        }
-    }
-}
 
 /// A freshly minted internal token.
 #[derive(Clone, Debug)]
@@ -102,5 +60,35 @@ impl InternalIssuer {
             expires_at,
             jti,
         })
+    }
+}
+
+/// The trusted issuer entry of the internal issuer: ES256 only, every permission bit.
+pub(super) fn internal_spec() -> TrustedIssuerSpec {
+    TrustedIssuerSpec {
+        name: INTERNAL_ISSUER.to_owned(),
+        issuer: INTERNAL_ISS.to_owned(),
+        project: "default".to_owned(),
+        jwks_url: None,
+        discovery_url: None,
+        inline_keys: Vec::new(),
+        audiences: Vec::new(),
+        audiences_unchecked: false,
+        roles: Vec::new(),
+        permissions: u64::MAX,
+        algorithms: Some(vec![Algorithm::Es256]),
+        leeway: DEFAULT_LEEWAY,
+        max_token_age: None,
+        require_jti: false,
+        header: "authorization".to_owned(),
+        allow_insecure_http: false,
+        enabled: true,
+        fields: TrustedIssuerFields {
+            name: Some(INTERNAL_ISSUER.to_owned()),
+            issuer: Some(INTERNAL_ISS.to_owned()),
+            algorithms: Some(vec![Algorithm::Es256.to_string()]),
+            enabled: Some(true),
+            ..TrustedIssuerFields::default()
+        },
     }
 }

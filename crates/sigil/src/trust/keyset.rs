@@ -7,7 +7,7 @@ use std::sync::Arc;
 use serde::Serialize;
 use sigil_jose::{Algorithm, VerifyingKey};
 
-use super::documents::{DroppedKey, ParsedJwks};
+use super::fetched::{DroppedKey, ParsedJwks};
 
 /// Where a key came from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, utoipa::ToSchema)]
@@ -34,6 +34,18 @@ pub struct TrustedKey {
     pub key: Arc<VerifyingKey>,
     /// Its source.
     pub source: KeySource,
+}
+
+impl TrustedKey {
+    /// A version of the internal keyring, verifying `algorithm` only.
+    pub fn internal(kid: &str, algorithm: Algorithm, key: Arc<VerifyingKey>) -> TrustedKey {
+        TrustedKey {
+            kid: Some(kid.to_owned()),
+            algorithms: vec![algorithm],
+            key,
+            source: KeySource::Internal,
+        }
+    }
 }
 
 /// A key left out of the set, and why.

@@ -1,23 +1,29 @@
-//! Trusted issuers: whose JWTs Sigil accepts. The internal issuer `sigil` signs root tokens
-//! and sessions with the internal signing key; external issuers publish keys that are fetched
-//! (JWKS URLs, OIDC discovery) or configured inline, merged per issuer.
+//! Trusted issuers: whose JWTs Sigil accepts, and the one verification every caller shares.
+//! The internal issuer `sigil` signs root tokens and sessions with the internal signing key;
+//! external issuers publish keys that are fetched (JWKS URLs, OIDC discovery) or configured
+//! inline, merged per issuer.
 
-pub mod documents;
+mod claims;
 pub mod fetch;
+pub mod fetched;
 mod internal;
+mod key_choice;
 pub mod keyset;
 mod redeem;
+mod refresher;
 pub mod registry;
-mod service;
 pub mod sources;
 pub mod spec;
-pub mod verify;
+mod trace;
+mod trusted_issuers;
+mod verification;
 
-pub use internal::{
-    AuthRefused, INTERNAL_ISS, INTERNAL_ISSUER, INTERNAL_KEY, InternalIssuer, MintedToken,
-};
+pub use claims::check_times;
+pub use internal::{INTERNAL_ISS, INTERNAL_ISSUER, INTERNAL_KEY, InternalIssuer, MintedToken};
+pub use key_choice::UNKNOWN_KID_COOLDOWN;
 pub use redeem::{RedeemRefused, redeem};
 pub use registry::{TrustRegistry, TrustedIssuer};
-pub use service::{TrustRefused, TrustSetup, TrustedIssuers, UNKNOWN_KID_COOLDOWN};
 pub use spec::{TrustedIssuerFields, TrustedIssuerSpec};
-pub use verify::{Trace, Verified, VerifyRefused};
+pub use trace::{Check, Trace};
+pub use trusted_issuers::{TrustRefused, TrustSetup, TrustedIssuers};
+pub use verification::{Verified, VerifyRefused};

@@ -4,7 +4,7 @@
 
 use serde_json::Value;
 
-use super::verify::Verified;
+use super::verification::Verified;
 use crate::storage::{REPLAY_JTI_MAX_BYTES, ReplayStore, StorageError};
 
 /// Why a token could not be redeemed.

@@ -55,7 +55,7 @@ pub struct SourceFetch {
     /// Its status.
     pub status: SourceStatus,
     /// The keys of the last success.
-    pub last_good: Option<super::documents::ParsedJwks>,
+    pub last_good: Option<super::fetched::ParsedJwks>,
 }
 
 impl TrustedIssuer {

@@ -3,8 +3,8 @@
 
 use std::time::Duration;
 
-use super::documents::{self, ParsedJwks};
 use super::fetch::{FetchPolicy, JwksFetcher};
+use super::fetched::{self, ParsedJwks};
 use super::keyset::{KeySet, KeySource};
 use super::registry::{SourceFetch, SourceStatus, TrustedIssuer};
 
@@ -91,7 +91,7 @@ async fn fetch_discovery(
         .fetch(url, policy)
         .await
         .map_err(|e| format!("discovery document: {e}"))?;
-    let info = documents::parse_discovery(&document.body, issuer)
+    let info = fetched::parse_discovery(&document.body, issuer)
         .map_err(|e| format!("discovery document: {e}"))?;
     let (parsed, age) = fetch_jwks(fetcher, &info.jwks_uri, policy).await?;
     Ok((info.jwks_uri, parsed, age.min(document.max_age)))
@@ -106,7 +106,7 @@ async fn fetch_jwks(
         .fetch(url, policy)
         .await
         .map_err(|e| format!("JWKS: {e}"))?;
-    let parsed = documents::parse_jwks(&fetched.body).map_err(|e| format!("JWKS: {e}"))?;
+    let parsed = fetched::parse_jwks(&fetched.body).map_err(|e| format!("JWKS: {e}"))?;
     Ok((parsed, fetched.max_age))
 }
 

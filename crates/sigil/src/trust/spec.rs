@@ -216,7 +216,7 @@ impl TrustedIssuerSpec {
         let discovery_url = fields
             .discovery_url
             .as_deref()
-            .map(super::documents::discovery_url);
+            .map(super::fetched::discovery_url);
         // The parsed keys are the one copy kept; `stored_fields` writes them back out.
         let mut fields = fields;
         fields.keys = None;

@@ -7,12 +7,12 @@ use std::sync::Arc;
 use axum::Router;
 use serde_json::{Value, json};
 
-use super::super::body::BodyRules;
-use super::super::config_resource::{self, ConfigResource};
-use super::super::config_resource_docs::ResourceDocs;
-use super::super::resource::to_value;
-use super::super::{ApiError, AppState};
 use crate::clock::rfc3339;
+use crate::http::body::BodyRules;
+use crate::http::config_resource::{self, ConfigResource};
+use crate::http::config_resource_docs::ResourceDocs;
+use crate::http::resource::to_value;
+use crate::http::{ApiError, AppState};
 use crate::identity::{LoadedMapping, MappingFields};
 use crate::storage::Expected;
 

@@ -8,12 +8,12 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use sigil_policy::{PolicyFields, RuleFields};
 
-use super::super::body::BodyRules;
-use super::super::config_resource::{self, ConfigResource};
-use super::super::config_resource_docs::ResourceDocs;
-use super::super::resource::to_value;
-use super::super::{ApiError, AppState};
 use crate::clock::rfc3339;
+use crate::http::body::BodyRules;
+use crate::http::config_resource::{self, ConfigResource};
+use crate::http::config_resource_docs::ResourceDocs;
+use crate::http::resource::to_value;
+use crate::http::{ApiError, AppState};
 use crate::policies::{LoadedPolicy, PolicyRefused};
 use crate::storage::Expected;
 

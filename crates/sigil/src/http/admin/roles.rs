@@ -6,12 +6,12 @@ use axum::Router;
 use serde::Serialize;
 use serde_json::Value;
 
-use super::super::body::BodyRules;
-use super::super::config_resource::{self, ConfigResource};
-use super::super::config_resource_docs::ResourceDocs;
-use super::super::resource::to_value;
-use super::super::{ApiError, AppState};
 use crate::clock::rfc3339;
+use crate::http::body::BodyRules;
+use crate::http::config_resource::{self, ConfigResource};
+use crate::http::config_resource_docs::ResourceDocs;
+use crate::http::resource::to_value;
+use crate::http::{ApiError, AppState};
 use crate::minting::{LoadedIssuer, LoadedRole, RoleFields};
 use crate::storage::Expected;
 

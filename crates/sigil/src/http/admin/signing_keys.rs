@@ -12,14 +12,14 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use sigil_jose::Jwk;
 
-use super::super::body::BodyRules;
-use super::super::config_resource::{self, ConfigResource};
-use super::super::config_resource_docs::ResourceDocs;
-use super::super::payload::Payload;
-use super::super::resource::{self, Conventions, if_match, to_value};
-use super::super::{ApiError, AppState};
 use crate::clock::rfc3339;
 use crate::duration::HumanDuration;
+use crate::http::body::BodyRules;
+use crate::http::config_resource::{self, ConfigResource};
+use crate::http::config_resource_docs::ResourceDocs;
+use crate::http::payload::Payload;
+use crate::http::resource::{self, Conventions, if_match, to_value};
+use crate::http::{ApiError, AppState};
 use crate::signing_keys::{
     KeyRefused, KeySpec, KeyStatus, LoadedKey, Preview, VersionAction, lifecycle,
 };

@@ -9,10 +9,10 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serde::{Deserialize, Serialize};
 
-use super::super::body::{self, BodyRules};
-use super::super::payload::Payload;
-use super::super::{ApiError, AppState};
 use crate::clock::rfc3339;
+use crate::http::body::{self, BodyRules};
+use crate::http::payload::Payload;
+use crate::http::{ApiError, AppState};
 use crate::seal::{SealStatus, Share};
 use crate::validation::FieldError;
 

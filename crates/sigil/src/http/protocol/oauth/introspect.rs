@@ -8,14 +8,13 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Map, Value, json};
-use sigil_jose::{TimeRules, UnverifiedToken};
 use sigil_policy::Operation;
 
-use super::super::auth;
-use super::super::payload::Payload;
-use super::super::{ApiError, AppState};
 use super::form::{self, Form, OAuthError};
 use crate::exchange::ExchangeRefused;
+use crate::http::auth;
+use crate::http::payload::Payload;
+use crate::http::{ApiError, AppState};
 
 #[utoipa::path(post, path = "/jwt/{name}/oauth/introspect", tag = "oauth",
     params(("name" = String, Path)),
@@ -65,28 +64,14 @@ pub(super) async fn introspect_token(
     form::no_store(Json(answer).into_response())
 }
 
-/// The claims of `token` if it is a currently valid token of `issuer`.
+/// The claims of `token` if it is a currently valid token of `issuer`, served by this node.
 fn active_claims(state: &AppState, issuer: &str, token: &str) -> Option<Map<String, Value>> {
     let table = state.issuers.table();
     let issuer = table.get(issuer).filter(|i| i.served_here)?;
-    let parsed = UnverifiedToken::parse(token, state.config.max_token_bytes).ok()?;
-    if parsed.unverified_issuer() != Some(issuer.iss.as_str()) {
-        return None;
-    }
-    let now = state.clock.now();
-    let keyring = state.keys.keyring();
-    let key = keyring
-        .get(&issuer.spec.signing_key)?
-        .verifier(parsed.unverified_kid()?, now)?;
-    let verified = parsed.verify(key).ok()?;
-    let rules = TimeRules {
-        now,
-        leeway: 0,
-        require_exp: true,
-        max_token_age: None,
-    };
-    sigil_jose::check_times(verified.claims(), &rules).ok()?;
-    Some(verified.into_claims())
+    state
+        .trust
+        .verify_issued(token, &issuer.iss, &issuer.spec.signing_key)
+        .ok()
 }
 
 fn unauthenticated(error: &ApiError) -> Response {

@@ -6,10 +6,10 @@ use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
-use super::super::payload::Payload;
-use super::super::{ApiError, AppState};
 use super::form::{self, Form};
 use crate::exchange::{Exchange, ExchangeParameters, ExchangeRefused, ExchangeRequest, TokenType};
+use crate::http::payload::Payload;
+use crate::http::{ApiError, AppState};
 
 const TOKEN_EXCHANGE: &str = "urn:ietf:params:oauth:grant-type:token-exchange";
 const JWT_BEARER: &str = "urn:ietf:params:oauth:grant-type:jwt-bearer";

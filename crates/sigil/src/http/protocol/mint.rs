@@ -11,14 +11,14 @@ use axum::routing::post;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use super::super::auth::Caller;
-use super::super::body::BodyRules;
-use super::super::payload::Payload;
-use super::super::resource;
-use super::super::{ApiError, AppState};
 use crate::clock::rfc3339;
 use crate::duration::HumanDuration;
-use crate::minting::{self, Constraints, MintRequest};
+use crate::http::auth::Caller;
+use crate::http::body::BodyRules;
+use crate::http::payload::Payload;
+use crate::http::resource;
+use crate::http::{ApiError, AppState};
+use crate::minting::{Constraints, MintRequest};
 
 /// How a mint body maps onto its fields: caller claims are user data.
 pub const RULES: BodyRules = BodyRules {
@@ -26,9 +26,12 @@ pub const RULES: BodyRules = BodyRules {
     opaque: &["claims"],
 };
 
+/// The mint route; its resource path is [`crate::minting::mint_policy_path`].
+pub const MINT_ROUTE: &str = "/v1/jwt-issuers/{name}/roles/{role}/mint";
+
 /// Routes of this surface.
 pub fn router() -> Router<AppState> {
-    Router::new().route("/v1/jwt-issuers/{name}/roles/{role}/mint", post(mint_token))
+    Router::new().route(MINT_ROUTE, post(mint_token))
 }
 
 /// What to mint; every field optional.
@@ -67,24 +70,15 @@ async fn mint_token(
     payload: Payload,
 ) -> Result<Response, ApiError> {
     let body: MintBody = resource::optional_body(&payload, &RULES)?;
-    let (issuer, role) = state.issuers.resolve(&issuer, &role)?;
-    let key = state
-        .keys
-        .keyring()
-        .get(&issuer.spec.signing_key)
-        .cloned()
-        .ok_or(minting::MintRefused::NoSigner)?;
     let request = MintRequest {
         ttl: body.ttl,
         audiences: body.audiences,
         claims: body.claims,
     };
-    let minted = minting::mint(
-        &issuer,
-        &role.role,
+    let minted = state.issuers.resolve(&issuer, &role)?.mint(
+        &state.keys.keyring(),
         &request,
         &caller.resolved.identity,
-        &key,
         state.clock.now(),
         &Constraints::default(),
     )?;

@@ -11,9 +11,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 use sigil_policy::Operation;
 
-use super::super::body::{self, BodyRules};
-use super::super::payload::Payload;
-use super::super::{ApiError, AppState};
+use crate::http::body::{self, BodyRules};
+use crate::http::payload::Payload;
+use crate::http::{ApiError, AppState};
 use crate::identity::{MappingTrace, resolve};
 use crate::trust::{Trace, Verified};
 use crate::validation::FieldError;
@@ -83,7 +83,7 @@ pub struct ExplainResponse {
 }
 
 #[utoipa::path(post, path = "/v1/verify", tag = "verify", request_body = VerifyRequest,
-    responses((status = 200, body = VerifyResponse), (status = 401, body = super::super::error::ErrorBody)))]
+    responses((status = 200, body = VerifyResponse), (status = 401, body = crate::http::error::ErrorBody)))]
 async fn verify_token(
     State(state): State<AppState>,
     payload: Payload,
@@ -211,7 +211,7 @@ fn response(verified: &Verified) -> VerifyResponse {
         VerifyResponse,
         ExplainResponse,
         Trace,
-        crate::trust::verify::Check
+        crate::trust::Check
     ))
 )]
 pub struct VerifyApi;

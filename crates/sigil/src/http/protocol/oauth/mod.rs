@@ -10,7 +10,7 @@ pub use form::OAuthError;
 use axum::Router;
 use axum::routing::post;
 
-use super::AppState;
+use crate::http::AppState;
 
 /// Routes of this surface.
 pub fn router() -> Router<AppState> {

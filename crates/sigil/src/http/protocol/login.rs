@@ -11,11 +11,12 @@ use axum::routing::post;
 use serde::Serialize;
 use serde_json::Value;
 
-use super::super::auth;
-use super::super::{ApiError, AppState};
 use crate::clock::rfc3339;
+use crate::http::auth;
+use crate::http::bearer::{AuthRefused, TokenPlace, read_token};
+use crate::http::{ApiError, AppState};
 use crate::identity::{MappingTrace, resolve};
-use crate::trust::{AuthRefused, RedeemRefused, redeem};
+use crate::trust::{RedeemRefused, redeem};
 
 /// Routes of this surface.
 pub fn router() -> Router<AppState> {
@@ -51,13 +52,14 @@ async fn login(
         .filter(|i| !i.is_internal)
         .ok_or_else(|| ApiError::NotFound(format!("no trusted issuer `{name}` to log in with")))?;
     let header_name = issuer.spec.header.as_str();
-    let token = token_in(&headers, header_name)?;
+    let token =
+        read_token(&headers, TokenPlace::Header(header_name))?.ok_or(AuthRefused::Missing)?;
     let verified = auth::verify_from(&state, token, header_name).await?;
     if verified.issuer.spec.name != name {
-        return Err(AuthRefused::Malformed(format!(
-            "the token comes from `{}`, not `{name}`",
-            verified.issuer.spec.name
-        ))
+        return Err(AuthRefused::WrongIssuer {
+            expected: name,
+            actual: verified.issuer.spec.name.clone(),
+        }
         .into());
     }
     let resolved = resolve(
@@ -130,28 +132,6 @@ async fn login(
         .headers_mut()
         .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     Ok(response)
-}
-
-fn token_in<'h>(headers: &'h HeaderMap, name: &str) -> Result<&'h str, ApiError> {
-    let value = headers
-        .get(name)
-        .ok_or(AuthRefused::Missing)?
-        .to_str()
-        .map_err(|_| AuthRefused::Malformed(format!("the {name} header is not ASCII")))?
-        .trim();
-    let token = match value.split_once(' ') {
-        Some((scheme, token)) if scheme.eq_ignore_ascii_case("bearer") => token.trim(),
-        Some(_) if name == "authorization" => {
-            return Err(
-                AuthRefused::Malformed("expected `Authorization: Bearer <token>`".into()).into(),
-            );
-        }
-        _ => value,
-    };
-    if token.is_empty() {
-        return Err(AuthRefused::Missing.into());
-    }
-    Ok(token)
 }
 
 /// The OpenAPI description of this surface.

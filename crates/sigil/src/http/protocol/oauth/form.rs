@@ -5,9 +5,9 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
-use super::super::ApiError;
-use super::super::payload::Payload;
 use crate::exchange::ExchangeRefused;
+use crate::http::ApiError;
+use crate::http::payload::Payload;
 
 /// An RFC 6749 §5.2 error body.
 #[derive(Debug, Serialize, utoipa::ToSchema)]

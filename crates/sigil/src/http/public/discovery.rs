@@ -10,7 +10,7 @@ use axum::routing::get;
 use serde::Serialize;
 use sigil_jose::Jwk;
 
-use super::{ApiError, AppState};
+use crate::http::{ApiError, AppState};
 use crate::minting::LoadedIssuer;
 use crate::signing_keys::lifecycle;
 

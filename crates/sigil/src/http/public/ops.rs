@@ -9,7 +9,7 @@ use axum::routing::get;
 use serde_json::json;
 use utoipa::OpenApi;
 
-use super::AppState;
+use crate::http::AppState;
 
 /// Routes of this surface.
 pub fn router() -> Router<AppState> {
@@ -24,22 +24,22 @@ pub fn openapi_document() -> utoipa::openapi::OpenApi {
     #[derive(OpenApi)]
     #[openapi(
         info(title = "Sigil", description = "JWT issuer and trust broker"),
-        components(schemas(super::error::ErrorBody, crate::validation::FieldError))
+        components(schemas(crate::http::error::ErrorBody, crate::validation::FieldError))
     )]
     struct Root;
     let mut doc = Root::openapi();
-    doc.merge(super::admin::signing_keys::openapi());
-    doc.merge(super::admin::sys::SysApi::openapi());
-    doc.merge(super::admin::jwt_issuers::openapi());
-    doc.merge(super::admin::roles::openapi());
-    doc.merge(super::admin::mint::MintApi::openapi());
-    doc.merge(super::discovery::DiscoveryApi::openapi());
-    doc.merge(super::admin::trusted_issuers::openapi());
-    doc.merge(super::admin::verify::VerifyApi::openapi());
-    doc.merge(super::admin::identity_mappings::openapi());
-    doc.merge(super::admin::policies::openapi());
-    doc.merge(super::admin::login::LoginApi::openapi());
-    doc.merge(super::oauth::openapi());
+    doc.merge(crate::http::admin::signing_keys::openapi());
+    doc.merge(crate::http::admin::sys::SysApi::openapi());
+    doc.merge(crate::http::admin::jwt_issuers::openapi());
+    doc.merge(crate::http::admin::roles::openapi());
+    doc.merge(crate::http::protocol::mint::MintApi::openapi());
+    doc.merge(crate::http::public::discovery::DiscoveryApi::openapi());
+    doc.merge(crate::http::admin::trusted_issuers::openapi());
+    doc.merge(crate::http::protocol::verify::VerifyApi::openapi());
+    doc.merge(crate::http::admin::identity_mappings::openapi());
+    doc.merge(crate::http::admin::policies::openapi());
+    doc.merge(crate::http::protocol::login::LoginApi::openapi());
+    doc.merge(crate::http::protocol::oauth::openapi());
     doc
 }
 
