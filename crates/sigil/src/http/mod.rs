@@ -8,7 +8,6 @@ pub mod auth;
 pub mod bearer;
 pub mod body;
 pub mod config_resource;
-pub mod config_resource_docs;
 pub mod error;
 pub mod negotiate;
 pub mod payload;

@@ -10,7 +10,7 @@ use std::sync::Arc;
 use moka::sync::Cache;
 use serde_json::{Map, Value};
 
-use super::mappings::MappingTable;
+use super::mapping_table::MappingTable;
 use super::resolve::Resolved;
 use crate::signing_keys::Keyring;
 use crate::trust::keyset::KeySet;

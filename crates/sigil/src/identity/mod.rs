@@ -2,13 +2,15 @@
 //! policies, roles and the permission bitmask.
 
 mod callers;
+mod identity_mappings;
 mod mapping;
-mod mappings;
+mod mapping_table;
 mod model;
 mod resolve;
 
 pub use callers::{Callers, Current};
+pub use identity_mappings::IdentityMappings;
 pub use mapping::{CompiledMapping, MappingFields, MappingOutcome, slug};
-pub use mappings::{IdentityMappings, LoadedMapping, MappingTable};
+pub use mapping_table::{LoadedMapping, MappingTable};
 pub use model::Identity;
 pub use resolve::{MappingTrace, MappingTried, Resolved, resolve};

@@ -6,7 +6,7 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 
 use super::mapping::MappingOutcome;
-use super::mappings::MappingTable;
+use super::mapping_table::MappingTable;
 use super::model::Identity;
 use crate::trust::{INTERNAL_ISSUER, Verified};
 

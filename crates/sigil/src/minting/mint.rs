@@ -4,7 +4,7 @@
 use serde_json::{Map, Value, json};
 
 use super::error::MintRefused;
-use super::registry::LoadedIssuer;
+use super::issuer_table::LoadedIssuer;
 use super::role::{ClaimType, CompiledRole, RESERVED_CLAIMS, TokenType};
 use super::template::{self};
 use crate::duration::HumanDuration;

@@ -5,8 +5,8 @@
 use std::sync::Arc;
 
 use super::error::MintRefused;
+use super::issuer_table::{LoadedIssuer, LoadedRole};
 use super::mint::{Constraints, MintRequest, Minted, mint};
-use super::registry::{LoadedIssuer, LoadedRole};
 use crate::identity::Identity;
 use crate::signing_keys::Keyring;
 

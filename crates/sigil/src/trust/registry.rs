@@ -10,6 +10,7 @@ use serde::Serialize;
 
 use super::keyset::{KeySet, KeySource};
 use super::spec::TrustedIssuerSpec;
+use crate::catalog::Snapshot;
 use crate::storage::Stamps;
 
 /// What is known about one key source's fetches.
@@ -155,33 +156,6 @@ impl TrustRegistry {
         all
     }
 
-    /// A copy with `issuer` inserted or replaced (by name).
-    pub fn with(&self, issuer: Arc<TrustedIssuer>) -> TrustRegistry {
-        let mut next = self.without(&issuer.spec.name);
-        next.insert(issuer);
-        next.index_headers();
-        next
-    }
-
-    /// A copy without `name`.
-    pub fn without(&self, name: &str) -> TrustRegistry {
-        let mut next = TrustRegistry {
-            by_name: self.by_name.clone(),
-            by_iss: self.by_iss.clone(),
-            custom_headers: Vec::new(),
-        };
-        if let Some(old) = next.by_name.remove(name)
-            && next
-                .by_iss
-                .get(&old.spec.issuer)
-                .is_some_and(|i| i.spec.name == name)
-        {
-            next.by_iss.remove(&old.spec.issuer);
-        }
-        next.index_headers();
-        next
-    }
-
     fn index_headers(&mut self) {
         let mut headers: Vec<String> = self
             .by_name
@@ -199,5 +173,36 @@ impl TrustRegistry {
             .entry(issuer.spec.issuer.clone())
             .or_insert_with(|| issuer.clone());
         self.by_name.insert(issuer.spec.name.clone(), issuer);
+    }
+}
+
+impl Snapshot for TrustRegistry {
+    type Item = TrustedIssuer;
+
+    /// A copy with `issuer` inserted or replaced (by name).
+    fn with(&self, issuer: Arc<TrustedIssuer>) -> TrustRegistry {
+        let mut next = self.without(&issuer.spec.name);
+        next.insert(issuer);
+        next.index_headers();
+        next
+    }
+
+    /// A copy without `name`.
+    fn without(&self, name: &str) -> TrustRegistry {
+        let mut next = TrustRegistry {
+            by_name: self.by_name.clone(),
+            by_iss: self.by_iss.clone(),
+            custom_headers: Vec::new(),
+        };
+        if let Some(old) = next.by_name.remove(name)
+            && next
+                .by_iss
+                .get(&old.spec.issuer)
+                .is_some_and(|i| i.spec.name == name)
+        {
+            next.by_iss.remove(&old.spec.issuer);
+        }
+        next.index_headers();
+        next
     }
 }

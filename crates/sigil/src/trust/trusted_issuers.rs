@@ -5,20 +5,17 @@
 
 use std::sync::Arc;
 
-use arc_swap::ArcSwap;
-use tokio::sync::Mutex;
-
 use super::fetch::JwksFetcher;
 use super::internal::{INTERNAL_ISS, INTERNAL_ISSUER, internal_spec};
 use super::keyset::KeySet;
 use super::registry::{TrustRegistry, TrustedIssuer};
 use super::sources::RefreshOutcome;
 use super::spec::{TrustedIssuerFields, TrustedIssuerSpec};
-use crate::catalog::CatalogRefused;
+use crate::catalog::{Catalog, CatalogRefused};
 use crate::clock::Clock;
 use crate::signing_keys::SigningKeys;
 use crate::storage::Stamps;
-use crate::storage::{DocumentKind, DocumentRecord, Expected, Pages, StorageError, Store};
+use crate::storage::{DocumentKind, Expected, StorageError, Store};
 use crate::validation::FieldError;
 
 /// The kind of item, in messages.
@@ -67,26 +64,29 @@ pub struct TrustSetup {
 /// The trusted issuer service of one node.
 pub struct TrustedIssuers {
     pub(super) setup: TrustSetup,
-    pub(super) registry: ArcSwap<TrustRegistry>,
+    pub(super) catalog: Catalog<TrustRegistry>,
     pub(super) internal: Arc<TrustedIssuer>,
-    writer: Mutex<()>,
 }
 
 impl TrustedIssuers {
     /// A service with only the internal issuer; call `load`.
     pub fn new(setup: TrustSetup) -> TrustedIssuers {
+        let catalog = Catalog::new(
+            setup.store.clone(),
+            DocumentKind::TrustedIssuer,
+            TrustRegistry::default(),
+        );
         TrustedIssuers {
             setup,
-            registry: ArcSwap::from_pointee(TrustRegistry::default()),
+            catalog,
             internal: Arc::new(TrustedIssuer::internal(internal_spec())),
-            writer: Mutex::new(()),
         }
     }
 
     /// Loads stored issuers and installs `statics` (from the configuration file) over them.
     /// Keys are fetched by the refresher, not here, so a slow issuer cannot delay a start.
     pub async fn load(&self, statics: Vec<TrustedIssuerFields>) -> Result<(), TrustRefused> {
-        let _writer = self.writer.lock().await;
+        let _writer = self.catalog.writer().await;
         let mut issuers = Vec::new();
         let mut static_names = Vec::new();
         for fields in statics {
@@ -102,35 +102,36 @@ impl TrustedIssuers {
                 true,
             )));
         }
-        let mut pages = Pages::new(self.setup.store.documents(), DocumentKind::TrustedIssuer);
-        while let Some(page) = pages.next().await.map_err(CatalogRefused::from)? {
-            for doc in page {
+        let current = self.registry();
+        self.catalog
+            .for_each_stored(|doc| {
                 if static_names.contains(&doc.name) {
-                    continue;
+                    return Ok(());
                 }
                 // An issuer this node already holds at the same revision keeps its fetched keys.
-                if let Some(current) = self.registry().by_name(&doc.name)
-                    && !current.is_static
-                    && current.stamps.revision == doc.revision
+                if let Some(held) = current.by_name(&doc.name)
+                    && !held.is_static
+                    && held.stamps.revision == doc.revision
                 {
-                    issuers.push(current.clone());
-                    continue;
+                    issuers.push(held.clone());
+                    return Ok(());
                 }
+                let corrupt = |reason: &str| CatalogRefused::corrupt(KIND, &doc.name, reason);
                 let fields: TrustedIssuerFields = serde_json::from_value(doc.body.clone())
-                    .map_err(|e| CatalogRefused::corrupt(KIND, &doc.name, &e.to_string()))?;
-                let spec = TrustedIssuerSpec::from_fields(fields).map_err(|e| {
-                    CatalogRefused::corrupt(KIND, &doc.name, &format!("{} invalid fields", e.len()))
-                })?;
+                    .map_err(|e| corrupt(&e.to_string()))?;
+                let spec = TrustedIssuerSpec::from_fields(fields)
+                    .map_err(|e| corrupt(&format!("{} invalid fields", e.len())))?;
                 issuers.push(Arc::new(installed(spec, doc.stamps(), false)));
-            }
-        }
-        self.registry.store(Arc::new(TrustRegistry::new(issuers)));
+                Ok(())
+            })
+            .await?;
+        self.catalog.install(TrustRegistry::new(issuers));
         Ok(())
     }
 
     /// The registry (lock-free snapshot).
     pub fn registry(&self) -> Arc<TrustRegistry> {
-        self.registry.load_full()
+        self.catalog.snapshot()
     }
 
     /// The internal issuer `sigil`.
@@ -209,26 +210,27 @@ impl TrustedIssuers {
         expected: Expected,
     ) -> Result<(Arc<TrustedIssuer>, bool), TrustRefused> {
         let (probed, _) = self.probe(fields).await?;
-        let _writer = self.writer.lock().await;
+        let _writer = self.catalog.writer().await;
         // Judged again under the writer lock: the check in `probe` ran before a fetch, and
         // another save may have claimed the `iss` since. The store enforces it across nodes.
         self.refuse_taken_issuer(&probed.spec)?;
         let name = probed.spec.name.clone();
-        let record = DocumentRecord::new(
-            DocumentKind::TrustedIssuer,
-            "",
-            &name,
-            serde_json::to_value(probed.spec.stored_fields())
-                .map_err(|e| CatalogRefused::corrupt(KIND, &name, &e.to_string()))?,
-        )
-        .with_unique_key(&probed.spec.issuer);
+        let issuer_taken = |error| match error {
+            CatalogRefused::Storage(StorageError::UniqueKeyTaken { value, holder, .. }) => {
+                TrustRefused::IssuerTaken { iss: value, holder }
+            }
+            other => other.into(),
+        };
         let written = self
-            .setup
-            .store
-            .documents()
-            .save(&record, expected)
+            .catalog
+            .save(
+                &name,
+                &probed.spec.stored_fields(),
+                Some(&probed.spec.issuer),
+                expected,
+            )
             .await
-            .map_err(|e| refused(e, &name))?;
+            .map_err(issuer_taken)?;
         let stamps = written;
         let issuer = Arc::new(TrustedIssuer::new(
             probed.spec.clone(),
@@ -239,22 +241,15 @@ impl TrustedIssuers {
         if let (Ok(mut to), Ok(from)) = (issuer.sources.lock(), probed.sources.lock()) {
             *to = from.clone();
         }
-        self.registry.rcu(|registry| registry.with(issuer.clone()));
+        self.catalog.insert(issuer.clone());
         Ok((issuer, written.revision == 1))
     }
 
     /// Deletes an issuer.
     pub async fn delete(&self, name: &str, expected: Expected) -> Result<(), TrustRefused> {
         self.refuse_read_only(name)?;
-        let _writer = self.writer.lock().await;
-        self.setup
-            .store
-            .documents()
-            .delete(DocumentKind::TrustedIssuer, "", name, expected, &[])
-            .await
-            .map_err(|e| refused(e, name))?;
-        self.registry.rcu(|registry| registry.without(name));
-        Ok(())
+        let _writer = self.catalog.writer().await;
+        Ok(self.catalog.delete(name, expected, &[]).await?)
     }
 
     /// Fetches an issuer's keys now.
@@ -287,13 +282,4 @@ impl TrustedIssuers {
 fn installed(spec: TrustedIssuerSpec, stamps: Stamps, is_static: bool) -> TrustedIssuer {
     let keys = KeySet::merge(&spec.inline_keys, &[]);
     TrustedIssuer::new(spec, stamps, is_static, keys)
-}
-
-fn refused(error: StorageError, name: &str) -> TrustRefused {
-    match error {
-        StorageError::UniqueKeyTaken { value, holder, .. } => {
-            TrustRefused::IssuerTaken { iss: value, holder }
-        }
-        other => CatalogRefused::from_storage(other, KIND, name).into(),
-    }
 }

@@ -228,7 +228,7 @@ impl TrustedIssuers {
         let issuer = if iss == INTERNAL_ISS {
             self.internal.clone()
         } else {
-            match self.registry.load().by_iss(iss) {
+            match self.catalog.peek().by_iss(iss) {
                 Some(issuer) => issuer.clone(),
                 None => {
                     trace.record("issuer", false, || format!("{iss:?} is not trusted"));

@@ -8,8 +8,8 @@ use serde_json::Value;
 
 use crate::clock::rfc3339;
 use crate::http::body::BodyRules;
+use crate::http::config_resource::ResourceDocs;
 use crate::http::config_resource::{self, ConfigResource};
-use crate::http::config_resource_docs::ResourceDocs;
 use crate::http::resource::to_value;
 use crate::http::{ApiError, AppState};
 use crate::minting::{LoadedIssuer, LoadedRole, RoleFields};

@@ -1,5 +1,4 @@
-//! What every catalog of named configuration items (signing keys, JWT issuers and roles,
-//! trusted issuers, identity mappings, policies) can refuse, named once: each domain's error
+//! What every catalog of named configuration items can refuse, named once: each domain's error
 //! wraps `CatalogRefused` and adds only its own facts, and a storage failure becomes one of
 //! these facts in exactly one function.
 

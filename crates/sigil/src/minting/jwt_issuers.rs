@@ -5,26 +5,21 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use arc_swap::ArcSwap;
-use tokio::sync::Mutex;
-
 use super::error::MintRefused;
 use super::issuer::{IssuerFields, IssuerSpec};
-use super::registry::{IssuerTable, LoadedIssuer, LoadedRole};
+use super::issuer_table::{IssuerTable, LoadedIssuer, LoadedRole};
 use super::role::{CompiledRole, RoleFields};
 use super::target::MintTarget;
-use crate::catalog::CatalogRefused;
+use crate::catalog::{Catalog, CatalogRefused, Snapshot};
 use crate::duration::HumanDuration;
 use crate::signing_keys::{KeyUser, RetentionFloor, SigningKeys};
-use crate::storage::{DocumentKind, DocumentRecord, Expected, Pages, Stamps, StorageError, Store};
+use crate::storage::{DocumentKind, DocumentRecord, Expected, Stamps, StorageError, Store};
 use crate::validation::FieldError;
 
 /// The JWT issuer service of one node.
 pub struct JwtIssuers {
-    store: Arc<dyn Store>,
+    catalog: Catalog<IssuerTable>,
     keys: Arc<SigningKeys>,
-    table: ArcSwap<IssuerTable>,
-    writer: Mutex<()>,
     public_url: String,
     site: String,
 }
@@ -38,10 +33,8 @@ impl JwtIssuers {
         site: &str,
     ) -> JwtIssuers {
         JwtIssuers {
-            store,
+            catalog: Catalog::new(store, DocumentKind::JwtIssuer, IssuerTable::default()),
             keys,
-            table: ArcSwap::from_pointee(IssuerTable::default()),
-            writer: Mutex::new(()),
             public_url: public_url.to_owned(),
             site: site.to_owned(),
         }
@@ -49,7 +42,7 @@ impl JwtIssuers {
 
     /// The issuer table: a lock-free snapshot.
     pub fn table(&self) -> Arc<IssuerTable> {
-        self.table.load_full()
+        self.catalog.snapshot()
     }
 
     /// The site this node serves.
@@ -59,39 +52,36 @@ impl JwtIssuers {
 
     /// Loads every issuer and role from storage.
     pub async fn load(&self) -> Result<(), MintRefused> {
-        let _writer = self.writer.lock().await;
-        let documents = self.store.documents();
+        let _writer = self.catalog.writer().await;
         let mut roles_by_issuer: HashMap<String, HashMap<String, Arc<LoadedRole>>> = HashMap::new();
-        let mut role_pages = Pages::new(documents, DocumentKind::Role);
-        while let Some(page) = role_pages.next().await.map_err(CatalogRefused::from)? {
-            for doc in page {
+        self.catalog
+            .for_each_stored_of(DocumentKind::Role, |doc| {
                 let fields: RoleFields = decode(&doc)?;
                 // Stored roles were valid when saved; an issuer cap lowered since is applied at mint.
                 let role = CompiledRole::compile(fields, HumanDuration::from_secs(u64::MAX))
                     .map_err(|e| corrupt(&doc, &e))?;
+                let loaded = Arc::new(LoadedRole {
+                    role,
+                    stamps: doc.stamps(),
+                });
                 roles_by_issuer
                     .entry(doc.parent.clone())
                     .or_default()
-                    .insert(
-                        role.name.clone(),
-                        Arc::new(LoadedRole {
-                            role,
-                            stamps: doc.stamps(),
-                        }),
-                    );
-            }
-        }
+                    .insert(loaded.role.name.clone(), loaded);
+                Ok(())
+            })
+            .await?;
         let mut issuers = HashMap::new();
-        let mut issuer_pages = Pages::new(documents, DocumentKind::JwtIssuer);
-        while let Some(page) = issuer_pages.next().await.map_err(CatalogRefused::from)? {
-            for doc in page {
+        self.catalog
+            .for_each_stored(|doc| {
                 let spec = IssuerSpec::from_fields(decode(&doc)?).map_err(|e| corrupt(&doc, &e))?;
                 let roles = roles_by_issuer.remove(&spec.name).unwrap_or_default();
                 self.register_usage(&spec, stored_floor(&doc));
                 let issuer = self.loaded(spec, doc.stamps(), roles);
                 issuers.insert(issuer.spec.name.clone(), Arc::new(issuer));
-            }
-        }
+                Ok(())
+            })
+            .await?;
         // Issuers another node deleted no longer hold their signing keys.
         for gone in self
             .table()
@@ -101,7 +91,7 @@ impl JwtIssuers {
         {
             self.keys.usage().remove(&usage_id(&gone.spec.name));
         }
-        self.table.store(Arc::new(IssuerTable::new(issuers)));
+        self.catalog.install(IssuerTable::new(issuers));
         Ok(())
     }
 
@@ -162,7 +152,7 @@ impl JwtIssuers {
         expected: Expected,
     ) -> Result<(Arc<LoadedIssuer>, bool), MintRefused> {
         let spec = self.check_issuer(fields)?;
-        let _writer = self.writer.lock().await;
+        let _writer = self.catalog.writer().await;
         self.check_replacement(&spec)?;
         let mut body = serde_json::to_value(spec.to_fields())
             .map_err(|e| MintRefused::Encoding(e.to_string()))?;
@@ -186,26 +176,19 @@ impl JwtIssuers {
             .unwrap_or_default();
         self.register_usage(&spec, floor);
         let issuer = Arc::new(self.loaded(spec, written, roles));
-        self.swap(|table| table.with(issuer.clone()));
+        self.catalog.update(|table| table.with(issuer.clone()));
         Ok((issuer, written.revision == 1))
     }
 
     /// Deletes an issuer and its roles.
     pub async fn delete_issuer(&self, name: &str, expected: Expected) -> Result<(), MintRefused> {
-        let _writer = self.writer.lock().await;
-        self.store
-            .documents()
-            .delete(
-                DocumentKind::JwtIssuer,
-                "",
-                name,
-                expected,
-                &[DocumentKind::Role],
-            )
+        let _writer = self.catalog.writer().await;
+        self.catalog
+            .delete(name, expected, &[DocumentKind::Role])
             .await
-            .map_err(|e| refused(e, DocumentKind::JwtIssuer, name))?;
+            .map_err(|e| issuer_refused(e, name))?;
         self.keys.usage().remove(&usage_id(name));
-        self.swap(|table| table.without(name));
+        self.catalog.update(|table| table.without(name));
         Ok(())
     }
 
@@ -232,7 +215,7 @@ impl JwtIssuers {
         expected: Expected,
     ) -> Result<(Arc<LoadedRole>, bool), MintRefused> {
         let role = self.check_role(issuer, fields)?;
-        let _writer = self.writer.lock().await;
+        let _writer = self.catalog.writer().await;
         let body =
             serde_json::to_value(&role.fields).map_err(|e| MintRefused::Encoding(e.to_string()))?;
         let written = self
@@ -250,7 +233,7 @@ impl JwtIssuers {
         let mut roles = current.roles.clone();
         roles.insert(loaded.role.name.clone(), loaded.clone());
         let updated = Arc::new(current.with_roles(roles));
-        self.swap(|table| table.with(updated.clone()));
+        self.catalog.update(|table| table.with(updated.clone()));
         Ok((loaded, written.revision == 1))
     }
 
@@ -261,8 +244,9 @@ impl JwtIssuers {
         role: &str,
         expected: Expected,
     ) -> Result<(), MintRefused> {
-        let _writer = self.writer.lock().await;
-        self.store
+        let _writer = self.catalog.writer().await;
+        self.catalog
+            .store()
             .documents()
             .delete(DocumentKind::Role, issuer, role, expected, &[])
             .await
@@ -277,14 +261,14 @@ impl JwtIssuers {
             let mut roles = current.roles.clone();
             roles.remove(role);
             let updated = Arc::new(current.with_roles(roles));
-            self.swap(|table| table.with(updated.clone()));
+            self.catalog.update(|table| table.with(updated.clone()));
         }
         Ok(())
     }
 
     /// The role to mint with (hot path: two hash lookups on a snapshot).
     pub fn resolve(&self, issuer: &str, role: &str) -> Result<MintTarget, MintRefused> {
-        let table = self.table.load();
+        let table = self.catalog.peek();
         let loaded = table
             .get(issuer)
             .filter(|i| i.served_here)
@@ -311,7 +295,8 @@ impl JwtIssuers {
         expected: Expected,
     ) -> Result<Stamps, MintRefused> {
         let record = DocumentRecord::new(kind, parent, name, body);
-        self.store
+        self.catalog
+            .store()
             .documents()
             .save(&record, expected)
             .await
@@ -344,10 +329,6 @@ impl JwtIssuers {
             floor,
         );
     }
-
-    fn swap(&self, change: impl Fn(&IssuerTable) -> IssuerTable) {
-        self.table.rcu(|table| change(table));
-    }
 }
 
 fn usage_id(issuer: &str) -> String {
@@ -364,15 +345,15 @@ fn stored_floor(doc: &DocumentRecord) -> Option<RetentionFloor> {
         .and_then(|value| serde_json::from_value(value.clone()).ok())
 }
 
-fn decode<T: serde::de::DeserializeOwned>(doc: &DocumentRecord) -> Result<T, MintRefused> {
+fn decode<T: serde::de::DeserializeOwned>(doc: &DocumentRecord) -> Result<T, CatalogRefused> {
     serde_json::from_value(doc.body.clone())
-        .map_err(|e| CatalogRefused::corrupt(doc.kind.as_str(), &doc.name, &e.to_string()).into())
+        .map_err(|e| CatalogRefused::corrupt(doc.kind.as_str(), &doc.name, &e.to_string()))
 }
 
-fn corrupt(doc: &DocumentRecord, errors: &[FieldError]) -> MintRefused {
+fn corrupt(doc: &DocumentRecord, errors: &[FieldError]) -> CatalogRefused {
     let names: Vec<&str> = errors.iter().map(|e| e.name.as_str()).collect();
     let reason = format!("no longer validates: {}", names.join(", "));
-    CatalogRefused::corrupt(doc.kind.as_str(), &doc.name, &reason).into()
+    CatalogRefused::corrupt(doc.kind.as_str(), &doc.name, &reason)
 }
 
 fn refused(error: StorageError, kind: DocumentKind, name: &str) -> MintRefused {
@@ -381,5 +362,13 @@ fn refused(error: StorageError, kind: DocumentKind, name: &str) -> MintRefused {
             MintRefused::IssuerNotFound(name.to_owned())
         }
         other => CatalogRefused::from_storage(other, kind.as_str(), name).into(),
+    }
+}
+
+/// A deleted issuer that is not there is the issuer-not-found fact minting answers with.
+fn issuer_refused(error: CatalogRefused, name: &str) -> MintRefused {
+    match error {
+        CatalogRefused::NotFound { .. } => MintRefused::IssuerNotFound(name.to_owned()),
+        other => other.into(),
     }
 }

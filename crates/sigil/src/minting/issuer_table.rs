@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use super::issuer::IssuerSpec;
 use super::role::CompiledRole;
+use crate::catalog::Snapshot;
 use crate::storage::Stamps;
 
 /// A role as loaded.
@@ -82,16 +83,20 @@ impl IssuerTable {
             .values()
             .filter(move |i| i.spec.signing_key == key)
     }
+}
+
+impl Snapshot for IssuerTable {
+    type Item = LoadedIssuer;
 
     /// A copy with `issuer` inserted or replaced.
-    pub fn with(&self, issuer: Arc<LoadedIssuer>) -> IssuerTable {
+    fn with(&self, issuer: Arc<LoadedIssuer>) -> IssuerTable {
         let mut issuers = self.issuers.clone();
         issuers.insert(issuer.spec.name.clone(), issuer);
         IssuerTable { issuers }
     }
 
     /// A copy without `name`.
-    pub fn without(&self, name: &str) -> IssuerTable {
+    fn without(&self, name: &str) -> IssuerTable {
         let mut issuers = self.issuers.clone();
         issuers.remove(name);
         IssuerTable { issuers }
