@@ -36,11 +36,7 @@ impl Client {
         path: &str,
         body: Option<&Value>,
     ) -> anyhow::Result<Value> {
-        let mut request = self.request(method, path);
-        if let Some(body) = body {
-            request = request.json(body);
-        }
-        self.send(request).await
+        self.send(self.json_request(method, path, body)).await
     }
 
     /// Sends a body as it is (a YAML or JSON file), with the content type its extension implies.
@@ -76,18 +72,7 @@ impl Client {
         path: &str,
         body: Option<&Value>,
     ) -> anyhow::Result<(StatusCode, Value)> {
-        let mut request = self.request(method, path);
-        if let Some(body) = body {
-            request = request.json(body);
-        }
-        let response = request
-            .send()
-            .await
-            .with_context(|| format!("cannot reach Sigil at {}", self.addr))?;
-        let status = response.status();
-        let text = response.text().await.context("cannot read the response")?;
-        let value = serde_json::from_str(&text).unwrap_or(Value::String(text));
-        Ok((status, value))
+        self.answer(self.json_request(method, path, body)).await
     }
 
     /// Sends a form-encoded request (OAuth endpoints) and answers the status with the body.
@@ -107,21 +92,15 @@ impl Client {
                 },
             )
             .finish();
-        let response = self
+        let request = self
             .http
             .request(method, format!("{}{path}", self.addr))
             .header(
                 reqwest::header::CONTENT_TYPE,
                 "application/x-www-form-urlencoded",
             )
-            .body(body)
-            .send()
-            .await
-            .with_context(|| format!("cannot reach Sigil at {}", self.addr))?;
-        let status = response.status();
-        let text = response.text().await.context("cannot read the response")?;
-        let value = serde_json::from_str(&text).unwrap_or(Value::String(text));
-        Ok((status, value))
+            .body(body);
+        self.answer(request).await
     }
 
     fn request(&self, method: Method, path: &str) -> reqwest::RequestBuilder {
@@ -133,13 +112,21 @@ impl Client {
         }
     }
 
+    fn json_request(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<&Value>,
+    ) -> reqwest::RequestBuilder {
+        let request = self.request(method, path);
+        match body {
+            Some(body) => request.json(body),
+            None => request,
+        }
+    }
+
     async fn send(&self, request: reqwest::RequestBuilder) -> anyhow::Result<Value> {
-        let response = request
-            .send()
-            .await
-            .with_context(|| format!("cannot reach Sigil at {}", self.addr))?;
-        let status = response.status();
-        let text = response.text().await.context("cannot read the response")?;
+        let (status, text) = self.exchange(request).await?;
         if status.is_success() {
             if status == StatusCode::NO_CONTENT || text.trim().is_empty() {
                 return Ok(Value::Null);
@@ -149,8 +136,30 @@ impl Client {
         }
         bail!("{}", describe_error(status, &text))
     }
-}
 
+    /// The status and the body, JSON when it parses and a string otherwise.
+    async fn answer(
+        &self,
+        request: reqwest::RequestBuilder,
+    ) -> anyhow::Result<(StatusCode, Value)> {
+        let (status, text) = self.exchange(request).await?;
+        let value = serde_json::from_str(&text).unwrap_or(Value::String(text));
+        Ok((status, value))
+    }
+
+    async fn exchange(
+        &self,
+        request: reqwest::RequestBuilder,
+    ) -> anyhow::Result<(StatusCode, String)> {
+        let response = request
+            .send()
+            .await
+            .with_context(|| format!("cannot reach Sigil at {}", self.addr))?;
+        let status = response.status();
+        let text = response.text().await.context("cannot read the response")?;
+        Ok((status, text))
+    }
+}
 fn describe_error(status: StatusCode, text: &str) -> String {
     let Ok(body) = serde_json::from_str::<Value>(text) else {
         return format!("{status}: {}", text.trim());

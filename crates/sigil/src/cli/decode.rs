@@ -3,6 +3,7 @@
 
 use serde_json::Value;
 
+use super::token_input;
 use crate::clock::rfc3339;
 
 /// Arguments of `sigil decode`.
@@ -14,13 +15,7 @@ pub struct DecodeArgs {
 
 /// Decodes and prints.
 pub fn run(args: &DecodeArgs) -> anyhow::Result<()> {
-    let token = if args.token == "-" {
-        let mut text = String::new();
-        std::io::Read::read_to_string(&mut std::io::stdin(), &mut text)?;
-        text.trim().to_owned()
-    } else {
-        args.token.trim().to_owned()
-    };
+    let token = token_input::from_argument(&args.token)?;
     let (header, claims) = sigil_jose::dangerous::insecure_decode(&token)
         .map_err(|e| anyhow::anyhow!("not a JWT: {e}"))?;
     print!("{}", render(&header, &claims)?);

@@ -1,12 +1,13 @@
 //! `sigil issuer create|list|show|update|delete`: named JWT issuers.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use clap::Subcommand;
-use reqwest::Method;
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 
+use super::body::Body;
 use super::output;
+use super::resource::{Fields, Resource};
 use super::{Client, ClientArgs};
 
 /// JWT issuer commands.
@@ -66,55 +67,34 @@ pub struct IssuerFlags {
     file: Option<PathBuf>,
 }
 
-impl IssuerFlags {
-    fn body(&self, name: Option<&str>) -> Value {
-        let mut body = Map::new();
-        if let Some(name) = name {
-            body.insert("name".into(), json!(name));
-        }
-        let text = [
-            ("signing_key", &self.signing_key),
-            ("issuer", &self.issuer),
-            ("default_ttl", &self.default_ttl),
-            ("max_ttl", &self.max_ttl),
-        ];
-        for (field, value) in text {
-            if let Some(value) = value {
-                body.insert(field.into(), json!(value));
-            }
-        }
-        if let Some(verbose) = self.verbose_logging {
-            body.insert("verbose_logging".into(), json!(verbose));
-        }
-        if !self.sites.is_empty() {
-            body.insert("distribute".into(), json!({"sites": self.sites}));
-        }
-        Value::Object(body)
+impl Fields for IssuerFlags {
+    fn file(&self) -> Option<&Path> {
+        self.file.as_deref()
+    }
+
+    fn body(&self, name: Option<&str>) -> anyhow::Result<Value> {
+        let sites = (!self.sites.is_empty()).then(|| json!({"sites": self.sites}));
+        Ok(Body::named(name)
+            .set("signing_key", self.signing_key.as_deref())
+            .set("issuer", self.issuer.as_deref())
+            .set("default_ttl", self.default_ttl.as_deref())
+            .set("max_ttl", self.max_ttl.as_deref())
+            .set("verbose_logging", self.verbose_logging)
+            .set("distribute", sites)
+            .into_value())
     }
 }
 
 /// Runs one issuer command.
 pub async fn run(command: IssuerCommand, args: &ClientArgs) -> anyhow::Result<()> {
     let client = Client::new(args)?;
-    let state = |name: &str| format!("/v1/state/jwt-issuers/{name}");
-    let config = |name: &str| format!("/v1/config/jwt-issuers/{name}");
+    let issuers = Resource::with_state(&client, "jwt-issuers");
     let answer = match command {
         IssuerCommand::Create { name, fields } => {
-            match &fields.file {
-                Some(file) => client.call_file(Method::PUT, &config(&name), file).await?,
-                None => {
-                    let body = fields.body(Some(&name));
-                    client
-                        .call(Method::POST, "/v1/config/jwt-issuers", Some(&body))
-                        .await?
-                }
-            };
-            client.call(Method::GET, &state(&name), None).await?
+            issuers.create(&name, &fields).await?;
+            issuers.show(&name).await?
         }
         IssuerCommand::List => {
-            let list = client
-                .call(Method::GET, "/v1/state/jwt-issuers", None)
-                .await?;
             let columns = [
                 "name",
                 "signing_key",
@@ -123,27 +103,15 @@ pub async fn run(command: IssuerCommand, args: &ClientArgs) -> anyhow::Result<()
                 "max_ttl",
                 "roles",
             ];
-            return output::print(&list, args.output, &columns);
+            return output::print(&issuers.list().await?, args.output, &columns);
         }
-        IssuerCommand::Show { name } => client.call(Method::GET, &state(&name), None).await?,
+        IssuerCommand::Show { name } => issuers.show(&name).await?,
         IssuerCommand::Update { name, fields } => {
-            match &fields.file {
-                Some(file) => {
-                    client
-                        .call_file(Method::PATCH, &config(&name), file)
-                        .await?
-                }
-                None => {
-                    let body = fields.body(None);
-                    client
-                        .call(Method::PATCH, &config(&name), Some(&body))
-                        .await?
-                }
-            };
-            client.call(Method::GET, &state(&name), None).await?
+            issuers.update(&name, &fields).await?;
+            issuers.show(&name).await?
         }
         IssuerCommand::Delete { name } => {
-            client.call(Method::DELETE, &config(&name), None).await?;
+            issuers.delete(&name).await?;
             println!("Deleted jwt issuer {name} and its roles.");
             return Ok(());
         }

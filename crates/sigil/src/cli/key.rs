@@ -2,9 +2,11 @@
 
 use clap::Subcommand;
 use reqwest::Method;
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 
+use super::body::Body;
 use super::output::{self, OutputFormat};
+use super::resource::Resource;
 use super::{Client, ClientArgs};
 
 /// Signing key commands.
@@ -72,6 +74,7 @@ pub enum KeyCommand {
 /// Runs one key command.
 pub async fn run(command: KeyCommand, args: &ClientArgs) -> anyhow::Result<()> {
     let client = Client::new(args)?;
+    let keys = Resource::with_state(&client, "signing-keys");
     let answer = match command {
         KeyCommand::Create {
             name,
@@ -79,33 +82,16 @@ pub async fn run(command: KeyCommand, args: &ClientArgs) -> anyhow::Result<()> {
             algorithm,
             rotation_period,
         } => {
-            let mut body = Map::new();
-            body.insert("name".into(), json!(name));
-            let optional = [
-                ("type", key_type),
-                ("algorithm", algorithm),
-                ("rotation_period", rotation_period),
-            ];
-            for (field, value) in optional {
-                if let Some(value) = value {
-                    body.insert(field.into(), json!(value));
-                }
-            }
-            client
-                .call(
-                    Method::POST,
-                    "/v1/config/signing-keys",
-                    Some(&Value::Object(body)),
-                )
-                .await?;
-            client.call(Method::GET, &state_path(&name), None).await?
+            let body = Body::named(Some(&name))
+                .set("type", key_type)
+                .set("algorithm", algorithm)
+                .set("rotation_period", rotation_period);
+            keys.post(&body.into_value()).await?;
+            keys.show(&name).await?
         }
         KeyCommand::List => {
-            let list = client
-                .call(Method::GET, "/v1/state/signing-keys", None)
-                .await?;
             return output::print(
-                &list,
+                &keys.list().await?,
                 args.output,
                 &[
                     "name",
@@ -116,20 +102,14 @@ pub async fn run(command: KeyCommand, args: &ClientArgs) -> anyhow::Result<()> {
                 ],
             );
         }
-        KeyCommand::Show { name } => client.call(Method::GET, &state_path(&name), None).await?,
+        KeyCommand::Show { name } => keys.show(&name).await?,
         KeyCommand::Update {
             name,
             rotation_period,
         } => {
             let body = json!({"rotation_period": rotation_period});
-            client
-                .call(
-                    Method::PATCH,
-                    &format!("/v1/config/signing-keys/{name}"),
-                    Some(&body),
-                )
-                .await?;
-            client.call(Method::GET, &state_path(&name), None).await?
+            keys.patch(&name, &body).await?;
+            keys.show(&name).await?
         }
         KeyCommand::Rotate { name, prepublish } => {
             let body = prepublish.map(|p| json!({"prepublish": p}));
@@ -150,22 +130,12 @@ pub async fn run(command: KeyCommand, args: &ClientArgs) -> anyhow::Result<()> {
             client.call(Method::POST, &path, None).await?
         }
         KeyCommand::Delete { name } => {
-            client
-                .call(
-                    Method::DELETE,
-                    &format!("/v1/config/signing-keys/{name}"),
-                    None,
-                )
-                .await?;
+            keys.delete(&name).await?;
             println!("Deleted signing key {name}.");
             return Ok(());
         }
     };
     print_key(&answer, args.output)
-}
-
-fn state_path(name: &str) -> String {
-    format!("/v1/state/signing-keys/{name}")
 }
 
 fn print_key(state: &Value, format: OutputFormat) -> anyhow::Result<()> {

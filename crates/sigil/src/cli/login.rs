@@ -3,10 +3,11 @@
 
 use std::path::PathBuf;
 
-use anyhow::{Context, bail};
+use anyhow::bail;
 use reqwest::Method;
 
 use super::output::{self, OutputFormat};
+use super::token_input;
 use super::{Client, ClientArgs};
 
 /// Arguments of `sigil login`.
@@ -36,7 +37,7 @@ pub struct ExchangeArgs {
 
 /// Logs in and prints the session token (or the whole answer with -o).
 pub async fn run_login(args: LoginArgs, client_args: &ClientArgs) -> anyhow::Result<()> {
-    let token = read_token(args.token_file.as_ref())?;
+    let token = token_input::from_file_or_stdin(args.token_file.as_deref())?;
     let mut with_token = client_args.clone();
     with_token.token = Some(token);
     let client = Client::new(&with_token)?;
@@ -47,22 +48,21 @@ pub async fn run_login(args: LoginArgs, client_args: &ClientArgs) -> anyhow::Res
             None,
         )
         .await?;
+    output::print_token(&answer, client_args.output, "token")?;
     if client_args.output == OutputFormat::Table {
-        println!("{}", answer["token"].as_str().unwrap_or_default());
         eprintln!(
             "identity {} with policies {} until {}",
             answer["identity"].as_str().unwrap_or_default(),
             answer["policies"],
             answer["expires_at"].as_str().unwrap_or_default()
         );
-        return Ok(());
     }
-    output::print(&answer, client_args.output, &[])
+    Ok(())
 }
 
 /// Exchanges and prints the minted token (or the whole answer with -o).
 pub async fn run_exchange(args: ExchangeArgs, client_args: &ClientArgs) -> anyhow::Result<()> {
-    let subject = read_token(args.subject_token_file.as_ref())?;
+    let subject = token_input::from_file_or_stdin(args.subject_token_file.as_deref())?;
     let mut form = vec![
         (
             "grant_type",
@@ -88,26 +88,5 @@ pub async fn run_exchange(args: ExchangeArgs, client_args: &ClientArgs) -> anyho
             answer["error"].as_str().unwrap_or_default()
         );
     }
-    if client_args.output == OutputFormat::Table {
-        println!("{}", answer["access_token"].as_str().unwrap_or_default());
-        return Ok(());
-    }
-    output::print(&answer, client_args.output, &[])
-}
-
-fn read_token(file: Option<&PathBuf>) -> anyhow::Result<String> {
-    let text = match file {
-        Some(path) => std::fs::read_to_string(path)
-            .with_context(|| format!("cannot read {}", path.display()))?,
-        None => {
-            let mut text = String::new();
-            std::io::Read::read_to_string(&mut std::io::stdin(), &mut text)?;
-            text
-        }
-    };
-    let token = text.trim().to_owned();
-    if token.is_empty() {
-        bail!("no token given");
-    }
-    Ok(token)
+    output::print_token(&answer, client_args.output, "access_token")
 }

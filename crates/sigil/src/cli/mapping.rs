@@ -1,12 +1,13 @@
 //! `sigil mapping create|list|show|update|delete`: identity mappings, from flags or a file.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use clap::Subcommand;
-use reqwest::Method;
-use serde_json::{Map, Value, json};
+use serde_json::Value;
 
+use super::body::Body;
 use super::output;
+use super::resource::{Fields, Resource};
 use super::{Client, ClientArgs};
 
 /// Identity mapping commands.
@@ -69,50 +70,31 @@ pub struct MappingFlags {
     file: Option<PathBuf>,
 }
 
-impl MappingFlags {
-    fn body(&self, name: Option<&str>) -> Value {
-        let mut body = Map::new();
-        if let Some(name) = name {
-            body.insert("name".into(), json!(name));
-        }
-        let text = [
-            ("trusted_issuer", &self.trusted_issuer),
-            ("purpose_claim", &self.purpose_claim),
-            ("purpose_match", &self.purpose_match),
-            ("id_claim", &self.id_claim),
-            ("id_match", &self.id_match),
-            ("grantee", &self.grantee),
-        ];
-        for (field, value) in text {
-            if let Some(value) = value {
-                body.insert(field.into(), json!(value));
-            }
-        }
-        if !self.policies.is_empty() {
-            body.insert("policies".into(), json!(self.policies));
-        }
-        Value::Object(body)
+impl Fields for MappingFlags {
+    fn file(&self) -> Option<&Path> {
+        self.file.as_deref()
+    }
+
+    fn body(&self, name: Option<&str>) -> anyhow::Result<Value> {
+        Ok(Body::named(name)
+            .set("trusted_issuer", self.trusted_issuer.as_deref())
+            .set("purpose_claim", self.purpose_claim.as_deref())
+            .set("purpose_match", self.purpose_match.as_deref())
+            .set("id_claim", self.id_claim.as_deref())
+            .set("id_match", self.id_match.as_deref())
+            .set("grantee", self.grantee.as_deref())
+            .list("policies", &self.policies)
+            .into_value())
     }
 }
 
 /// Runs one mapping command.
 pub async fn run_mapping(command: MappingCommand, args: &ClientArgs) -> anyhow::Result<()> {
     let client = Client::new(args)?;
-    let config = |name: &str| format!("/v1/config/identity-mappings/{name}");
+    let mappings = Resource::config(&client, "identity-mappings");
     let answer = match command {
-        MappingCommand::Create { name, fields } => match &fields.file {
-            Some(file) => client.call_file(Method::PUT, &config(&name), file).await?,
-            None => {
-                let body = fields.body(Some(&name));
-                client
-                    .call(Method::POST, "/v1/config/identity-mappings", Some(&body))
-                    .await?
-            }
-        },
+        MappingCommand::Create { name, fields } => mappings.create(&name, &fields).await?,
         MappingCommand::List => {
-            let list = client
-                .call(Method::GET, "/v1/config/identity-mappings", None)
-                .await?;
             let columns = [
                 "name",
                 "trusted_issuer",
@@ -121,27 +103,15 @@ pub async fn run_mapping(command: MappingCommand, args: &ClientArgs) -> anyhow::
                 "grantee",
                 "policies",
             ];
-            return output::print(&list, args.output, &columns);
+            return output::print(&mappings.list().await?, args.output, &columns);
         }
-        MappingCommand::Show { name } => client.call(Method::GET, &config(&name), None).await?,
+        MappingCommand::Show { name } => mappings.show(&name).await?,
         MappingCommand::Update { name, fields } => {
-            match &fields.file {
-                Some(file) => {
-                    client
-                        .call_file(Method::PATCH, &config(&name), file)
-                        .await?
-                }
-                None => {
-                    let body = fields.body(None);
-                    client
-                        .call(Method::PATCH, &config(&name), Some(&body))
-                        .await?
-                }
-            };
-            client.call(Method::GET, &config(&name), None).await?
+            mappings.update(&name, &fields).await?;
+            mappings.show(&name).await?
         }
         MappingCommand::Delete { name } => {
-            client.call(Method::DELETE, &config(&name), None).await?;
+            mappings.delete(&name).await?;
             println!("Deleted identity mapping {name}.");
             return Ok(());
         }

@@ -1,9 +1,10 @@
 //! `sigil mint ISSUER ROLE`: mints a token and prints it (or the whole answer with -o).
 
 use reqwest::Method;
-use serde_json::{Map, Value, json};
+use serde_json::Value;
 
-use super::output::{self, OutputFormat};
+use super::body::Body;
+use super::output;
 use super::{Client, ClientArgs};
 
 /// Arguments of `sigil mint`.
@@ -27,26 +28,17 @@ pub struct MintArgs {
 /// Mints and prints.
 pub async fn run(args: MintArgs, client_args: &ClientArgs) -> anyhow::Result<()> {
     let client = Client::new(client_args)?;
-    let mut body = Map::new();
-    if let Some(ttl) = &args.ttl {
-        body.insert("ttl".into(), json!(ttl));
-    }
-    if !args.audiences.is_empty() {
-        body.insert("audiences".into(), json!(args.audiences));
-    }
-    if !args.claims.is_empty() {
-        body.insert(
-            "claims".into(),
-            Value::Object(super::role::claims(&args.claims)?),
-        );
-    }
+    let claims = if args.claims.is_empty() {
+        None
+    } else {
+        Some(Value::Object(super::role::claims(&args.claims)?))
+    };
+    let body = Body::default()
+        .set("ttl", args.ttl.as_deref())
+        .list("audiences", &args.audiences)
+        .set("claims", claims)
+        .into_value();
     let path = format!("/v1/jwt-issuers/{}/roles/{}/mint", args.issuer, args.role);
-    let answer = client
-        .call(Method::POST, &path, Some(&Value::Object(body)))
-        .await?;
-    if client_args.output == OutputFormat::Table {
-        println!("{}", answer["token"].as_str().unwrap_or_default());
-        return Ok(());
-    }
-    output::print(&answer, client_args.output, &[])
+    let answer = client.call(Method::POST, &path, Some(&body)).await?;
+    output::print_token(&answer, client_args.output, "token")
 }

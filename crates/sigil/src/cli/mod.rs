@@ -1,6 +1,7 @@
 //! The `sigil` command line: `serve`, and one client command group per API surface, talking to
 //! `SIGIL_ADDR` with `SIGIL_TOKEN`. Output is a table by default, `-o json|yaml` for scripts.
 
+mod body;
 mod client;
 mod decode;
 mod issuer;
@@ -11,8 +12,10 @@ mod mint;
 mod operator;
 mod output;
 mod policy;
+mod resource;
 mod role;
 mod serve;
+mod token_input;
 mod trust;
 mod verify;
 

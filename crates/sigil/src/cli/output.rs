@@ -24,6 +24,16 @@ pub fn print(value: &Value, format: OutputFormat, columns: &[&str]) -> anyhow::R
     Ok(())
 }
 
+/// Prints only the token in `field` of `answer` as a table (so a shell can capture it), or the
+/// whole answer as JSON or YAML.
+pub fn print_token(answer: &Value, format: OutputFormat, field: &str) -> anyhow::Result<()> {
+    if format == OutputFormat::Table {
+        println!("{}", answer[field].as_str().unwrap_or_default());
+        return Ok(());
+    }
+    print(answer, format, &[])
+}
+
 /// Renders rows (an array) or one object as aligned text.
 pub fn table(value: &Value, columns: &[&str]) -> String {
     match value {

@@ -1,13 +1,13 @@
 //! `sigil policy create|list|show|update|delete`: policies from `PATH=OPERATIONS` rules or a
 //! file.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use clap::Subcommand;
-use reqwest::Method;
 use serde_json::{Value, json};
 
 use super::output;
+use super::resource::{Fields, Resource};
 use super::{Client, ClientArgs};
 
 /// Policy commands.
@@ -17,12 +17,8 @@ pub enum PolicyCommand {
     Create {
         /// Name.
         name: String,
-        /// A rule `PATH=op,op` (repeatable).
-        #[arg(long = "rule", value_name = "PATH=OPERATIONS")]
-        rules: Vec<String>,
-        /// A JSON or YAML file with the whole body instead.
-        #[arg(long, conflicts_with = "rules")]
-        file: Option<PathBuf>,
+        #[command(flatten)]
+        fields: PolicyFlags,
     },
     /// List policies.
     List,
@@ -35,12 +31,8 @@ pub enum PolicyCommand {
     Update {
         /// Name.
         name: String,
-        /// A rule `PATH=op,op` (repeatable).
-        #[arg(long = "rule", value_name = "PATH=OPERATIONS")]
-        rules: Vec<String>,
-        /// A JSON or YAML file with the whole body instead.
-        #[arg(long, conflicts_with = "rules")]
-        file: Option<PathBuf>,
+        #[command(flatten)]
+        fields: PolicyFlags,
     },
     /// Delete a policy.
     Delete {
@@ -49,33 +41,43 @@ pub enum PolicyCommand {
     },
 }
 
+/// The rules a policy command sets, or a file with the whole body.
+#[derive(Debug, clap::Args)]
+pub struct PolicyFlags {
+    /// A rule `PATH=op,op` (repeatable).
+    #[arg(long = "rule", value_name = "PATH=OPERATIONS")]
+    rules: Vec<String>,
+    /// A JSON or YAML file with the whole body instead.
+    #[arg(long, conflicts_with = "rules")]
+    file: Option<PathBuf>,
+}
+
+impl Fields for PolicyFlags {
+    fn file(&self) -> Option<&Path> {
+        self.file.as_deref()
+    }
+
+    fn body(&self, name: Option<&str>) -> anyhow::Result<Value> {
+        Ok(json!({"name": name, "rules": parse_rules(&self.rules)?}))
+    }
+}
+
 /// Runs one policy command.
 pub async fn run_policy(command: PolicyCommand, args: &ClientArgs) -> anyhow::Result<()> {
     let client = Client::new(args)?;
-    let config = |name: &str| format!("/v1/config/policies/{name}");
+    let policies = Resource::config(&client, "policies");
     let answer = match command {
-        PolicyCommand::Create { name, rules, file }
-        | PolicyCommand::Update { name, rules, file } => {
-            match file {
-                Some(file) => client.call_file(Method::PUT, &config(&name), &file).await?,
-                None => {
-                    let body = json!({"name": name, "rules": parse_rules(&rules)?});
-                    client
-                        .call(Method::PUT, &config(&name), Some(&body))
-                        .await?
-                }
-            };
-            client.call(Method::GET, &config(&name), None).await?
+        PolicyCommand::Create { name, fields } | PolicyCommand::Update { name, fields } => {
+            policies.replace(&name, &fields).await?;
+            policies.show(&name).await?
         }
         PolicyCommand::List => {
-            let list = client
-                .call(Method::GET, "/v1/config/policies", None)
-                .await?;
+            let list = policies.list().await?;
             return output::print(&list, args.output, &["name", "built_in", "rules"]);
         }
-        PolicyCommand::Show { name } => client.call(Method::GET, &config(&name), None).await?,
+        PolicyCommand::Show { name } => policies.show(&name).await?,
         PolicyCommand::Delete { name } => {
-            client.call(Method::DELETE, &config(&name), None).await?;
+            policies.delete(&name).await?;
             println!("Deleted policy {name}.");
             return Ok(());
         }

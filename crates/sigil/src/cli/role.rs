@@ -1,13 +1,14 @@
 //! `sigil role create|list|show|update|delete`: roles of a JWT issuer.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use clap::Subcommand;
-use reqwest::Method;
-use serde_json::{Map, Value, json};
+use serde_json::{Map, Value};
 
+use super::body::Body;
 use super::output;
+use super::resource::{Fields, Resource};
 use super::{Client, ClientArgs};
 
 /// Role commands.
@@ -90,48 +91,29 @@ pub struct RoleFlags {
     file: Option<PathBuf>,
 }
 
-impl RoleFlags {
+impl Fields for RoleFlags {
+    fn file(&self) -> Option<&Path> {
+        self.file.as_deref()
+    }
+
     fn body(&self, name: Option<&str>) -> anyhow::Result<Value> {
-        let mut body = Map::new();
-        if let Some(name) = name {
-            body.insert("name".into(), json!(name));
-        }
-        let text = [
-            ("subject_template", &self.subject_template),
-            ("default_ttl", &self.default_ttl),
-            ("max_ttl", &self.max_ttl),
-            ("token_type", &self.token_type),
-        ];
-        for (field, value) in text {
-            if let Some(value) = value {
-                body.insert(field.into(), json!(value));
-            }
-        }
-        let lists = [
-            ("allowed_audiences", &self.allowed_audiences),
-            ("default_audiences", &self.default_audiences),
-            ("required_claims", &self.required_claims),
-        ];
-        for (field, values) in lists {
-            if !values.is_empty() {
-                body.insert(field.into(), json!(values));
-            }
-        }
-        if !self.fixed_claims.is_empty() {
-            body.insert(
-                "fixed_claims".into(),
-                Value::Object(claims(&self.fixed_claims)?),
-            );
-        }
-        for (field, value) in [
-            ("require_audience", self.require_audience),
-            ("verbose_logging", self.verbose_logging),
-        ] {
-            if let Some(value) = value {
-                body.insert(field.into(), json!(value));
-            }
-        }
-        Ok(Value::Object(body))
+        let fixed_claims = if self.fixed_claims.is_empty() {
+            None
+        } else {
+            Some(Value::Object(claims(&self.fixed_claims)?))
+        };
+        Ok(Body::named(name)
+            .set("subject_template", self.subject_template.as_deref())
+            .set("default_ttl", self.default_ttl.as_deref())
+            .set("max_ttl", self.max_ttl.as_deref())
+            .set("token_type", self.token_type.as_deref())
+            .list("allowed_audiences", &self.allowed_audiences)
+            .list("default_audiences", &self.default_audiences)
+            .list("required_claims", &self.required_claims)
+            .set("fixed_claims", fixed_claims)
+            .set("require_audience", self.require_audience)
+            .set("verbose_logging", self.verbose_logging)
+            .into_value())
     }
 }
 
@@ -152,37 +134,18 @@ pub fn claims(pairs: &[String]) -> anyhow::Result<Map<String, Value>> {
 /// Runs one role command.
 pub async fn run(command: RoleCommand, args: &ClientArgs) -> anyhow::Result<()> {
     let client = Client::new(args)?;
-    let path = |issuer: &str, role: &str| format!("/v1/config/jwt-issuers/{issuer}/roles/{role}");
+    let roles = |issuer: &str| Resource::config(&client, &format!("jwt-issuers/{issuer}/roles"));
     let answer = match command {
         RoleCommand::Create {
             issuer,
             role,
             fields,
         } => {
-            match &fields.file {
-                Some(file) => {
-                    client
-                        .call_file(Method::PUT, &path(&issuer, &role), file)
-                        .await?
-                }
-                None => {
-                    let body = fields.body(Some(&role))?;
-                    let collection = format!("/v1/config/jwt-issuers/{issuer}/roles");
-                    client.call(Method::POST, &collection, Some(&body)).await?
-                }
-            };
-            client
-                .call(Method::GET, &path(&issuer, &role), None)
-                .await?
+            let roles = roles(&issuer);
+            roles.create(&role, &fields).await?;
+            roles.show(&role).await?
         }
         RoleCommand::List { issuer } => {
-            let list = client
-                .call(
-                    Method::GET,
-                    &format!("/v1/config/jwt-issuers/{issuer}/roles"),
-                    None,
-                )
-                .await?;
             let columns = [
                 "name",
                 "subject_template",
@@ -190,39 +153,20 @@ pub async fn run(command: RoleCommand, args: &ClientArgs) -> anyhow::Result<()> 
                 "max_ttl",
                 "token_type",
             ];
-            return output::print(&list, args.output, &columns);
+            return output::print(&roles(&issuer).list().await?, args.output, &columns);
         }
-        RoleCommand::Show { issuer, role } => {
-            client
-                .call(Method::GET, &path(&issuer, &role), None)
-                .await?
-        }
+        RoleCommand::Show { issuer, role } => roles(&issuer).show(&role).await?,
         RoleCommand::Update {
             issuer,
             role,
             fields,
         } => {
-            match &fields.file {
-                Some(file) => {
-                    client
-                        .call_file(Method::PATCH, &path(&issuer, &role), file)
-                        .await?
-                }
-                None => {
-                    let body = fields.body(None)?;
-                    client
-                        .call(Method::PATCH, &path(&issuer, &role), Some(&body))
-                        .await?
-                }
-            };
-            client
-                .call(Method::GET, &path(&issuer, &role), None)
-                .await?
+            let roles = roles(&issuer);
+            roles.update(&role, &fields).await?;
+            roles.show(&role).await?
         }
         RoleCommand::Delete { issuer, role } => {
-            client
-                .call(Method::DELETE, &path(&issuer, &role), None)
-                .await?;
+            roles(&issuer).delete(&role).await?;
             println!("Deleted role {role} of jwt issuer {issuer}.");
             return Ok(());
         }
@@ -232,6 +176,8 @@ pub async fn run(command: RoleCommand, args: &ClientArgs) -> anyhow::Result<()> 
 
 #[cfg(test)]
 mod tests {
+    use serde_json::json;
+
     use super::*;
 
     #[test]

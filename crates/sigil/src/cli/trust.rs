@@ -1,12 +1,14 @@
 //! `sigil trust create|list|show|update|delete|refresh`: trusted external issuers.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use clap::Subcommand;
 use reqwest::Method;
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 
+use super::body::Body;
 use super::output;
+use super::resource::{Fields, Resource};
 use super::{Client, ClientArgs};
 
 /// Trusted issuer commands.
@@ -86,66 +88,39 @@ pub struct TrustFlags {
     file: Option<PathBuf>,
 }
 
-impl TrustFlags {
-    fn body(&self, name: Option<&str>) -> Value {
-        let mut body = Map::new();
-        if let Some(name) = name {
-            body.insert("name".into(), json!(name));
-        }
-        let text = [
-            ("issuer", &self.issuer),
-            ("jwks_url", &self.jwks_url),
-            ("discovery_url", &self.discovery_url),
-            ("leeway", &self.leeway),
-            ("max_token_age", &self.max_token_age),
-        ];
-        for (field, value) in text {
-            if let Some(value) = value {
-                body.insert(field.into(), json!(value));
-            }
-        }
-        for (field, values) in [("audiences", &self.audiences), ("roles", &self.roles)] {
-            if !values.is_empty() {
-                body.insert(field.into(), json!(values));
-            }
-        }
-        if let Some(project) = &self.project {
-            body.insert("project".into(), json!({"id": project}));
-        }
-        if let Some(permissions) = self.permissions {
-            body.insert("permissions".into(), json!(permissions));
-        }
-        for (field, value) in [("require_jti", self.require_jti), ("enabled", self.enabled)] {
-            if let Some(value) = value {
-                body.insert(field.into(), json!(value));
-            }
-        }
-        Value::Object(body)
+impl Fields for TrustFlags {
+    fn file(&self) -> Option<&Path> {
+        self.file.as_deref()
+    }
+
+    fn body(&self, name: Option<&str>) -> anyhow::Result<Value> {
+        Ok(Body::named(name)
+            .set("issuer", self.issuer.as_deref())
+            .set("jwks_url", self.jwks_url.as_deref())
+            .set("discovery_url", self.discovery_url.as_deref())
+            .set("leeway", self.leeway.as_deref())
+            .set("max_token_age", self.max_token_age.as_deref())
+            .list("audiences", &self.audiences)
+            .list("roles", &self.roles)
+            .set("project", self.project.as_ref().map(|id| json!({"id": id})))
+            .set("permissions", self.permissions)
+            .set("require_jti", self.require_jti)
+            .set("enabled", self.enabled)
+            .into_value())
     }
 }
 
 /// Runs one trust command.
 pub async fn run(command: TrustCommand, args: &ClientArgs) -> anyhow::Result<()> {
     let client = Client::new(args)?;
-    let config = |name: &str| format!("/v1/config/trusted-issuers/{name}");
-    let state = |name: &str| format!("/v1/state/trusted-issuers/{name}");
+    let trusted = Resource::with_state(&client, "trusted-issuers");
     let answer = match command {
         TrustCommand::Create { name, fields } => {
-            match &fields.file {
-                Some(file) => client.call_file(Method::PUT, &config(&name), file).await?,
-                None => {
-                    let body = fields.body(Some(&name));
-                    client
-                        .call(Method::POST, "/v1/config/trusted-issuers", Some(&body))
-                        .await?
-                }
-            };
-            client.call(Method::GET, &state(&name), None).await?
+            trusted.create(&name, &fields).await?;
+            trusted.show(&name).await?
         }
         TrustCommand::List => {
-            let list = client
-                .call(Method::GET, "/v1/state/trusted-issuers", None)
-                .await?;
+            let list = trusted.list().await?;
             let rows: Vec<Value> = list
                 .as_array()
                 .into_iter()
@@ -168,25 +143,13 @@ pub async fn run(command: TrustCommand, args: &ClientArgs) -> anyhow::Result<()>
             ];
             return output::print(&Value::Array(rows), args.output, &columns);
         }
-        TrustCommand::Show { name } => client.call(Method::GET, &state(&name), None).await?,
+        TrustCommand::Show { name } => trusted.show(&name).await?,
         TrustCommand::Update { name, fields } => {
-            match &fields.file {
-                Some(file) => {
-                    client
-                        .call_file(Method::PATCH, &config(&name), file)
-                        .await?
-                }
-                None => {
-                    let body = fields.body(None);
-                    client
-                        .call(Method::PATCH, &config(&name), Some(&body))
-                        .await?
-                }
-            };
-            client.call(Method::GET, &state(&name), None).await?
+            trusted.update(&name, &fields).await?;
+            trusted.show(&name).await?
         }
         TrustCommand::Delete { name } => {
-            client.call(Method::DELETE, &config(&name), None).await?;
+            trusted.delete(&name).await?;
             println!("No longer trusting {name}.");
             return Ok(());
         }

@@ -6,6 +6,7 @@ use reqwest::Method;
 use serde_json::{Value, json};
 
 use super::output::{self, OutputFormat};
+use super::token_input;
 use super::{Client, ClientArgs};
 
 /// Arguments of `sigil verify` and `sigil explain`.
@@ -21,13 +22,7 @@ pub struct VerifyArgs {
 
 /// Verifies; `explain` prints every check.
 pub async fn run(args: VerifyArgs, client_args: &ClientArgs, explain: bool) -> anyhow::Result<()> {
-    let token = if args.jwt == "-" {
-        let mut text = String::new();
-        std::io::Read::read_to_string(&mut std::io::stdin(), &mut text)?;
-        text.trim().to_owned()
-    } else {
-        args.jwt.trim().to_owned()
-    };
+    let token = token_input::from_argument(&args.jwt)?;
     let client = Client::new(client_args)?;
     let body = json!({"token": token, "audience": args.audience});
     if !explain {
