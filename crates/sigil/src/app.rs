@@ -193,7 +193,7 @@ impl App {
     pub async fn unseal(&self, share: Share) -> Result<SealStatus, SealRefused> {
         match self.seal.submit_share(share).await? {
             UnsealStep::AlreadyUnsealed(status) => return Ok(status),
-            UnsealStep::Progress(_) => {}
+            UnsealStep::Progress => {}
             UnsealStep::Unsealed(data_key) => {
                 if let Err(e) = self.keys.load(Some(data_key)).await {
                     self.seal_now().await;

@@ -15,6 +15,14 @@ pub use refused::CatalogRefused;
 
 use crate::storage::{DocumentKind, DocumentRecord, Expected, Pages, Stamps, Store};
 
+/// A loaded configuration item: its name and the revision that is its ETag.
+pub trait Named {
+    /// The item's name, unique in its collection.
+    fn name(&self) -> &str;
+    /// The stored revision (0 for items that are not stored, such as built-in ones).
+    fn revision(&self) -> i64;
+}
+
 /// An immutable snapshot of a catalog's items, replaced whole on every change.
 pub trait Snapshot: Send + Sync + 'static {
     /// An item as loaded.

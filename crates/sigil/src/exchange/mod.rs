@@ -5,5 +5,5 @@
 mod grant;
 mod refused;
 
-pub use grant::{Exchange, ExchangeParameters, ExchangeRequest, Exchanged, TokenType};
+pub use grant::{Exchange, ExchangeParameters, ExchangeRequest, TokenType};
 pub use refused::ExchangeRefused;

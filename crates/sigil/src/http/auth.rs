@@ -17,15 +17,11 @@ use super::{ApiError, AppState};
 use crate::identity::{Current, Identity, MappingTrace, Resolved, resolve};
 use crate::trust::{Trace, Verified};
 
-/// The authenticated caller of a request, and what the request does.
+/// The authenticated caller of a request, allowed by a policy to do what it asks.
 #[derive(Clone, Debug)]
 pub struct Caller {
     /// Who, and how the token was mapped.
     pub resolved: Arc<Resolved>,
-    /// The resource path as policies see it (`/signing-keys/payments`).
-    pub resource: String,
-    /// The operation.
-    pub operation: Operation,
 }
 
 /// Middleware: 401 without a valid token, 403 when no policy allows the request.
@@ -48,11 +44,7 @@ pub async fn authenticate(
     if let Err(error) = authorize(&state, &resolved.identity, &resource, operation) {
         return error.into_response();
     }
-    request.extensions_mut().insert(Caller {
-        resolved,
-        resource,
-        operation,
-    });
+    request.extensions_mut().insert(Caller { resolved });
     next.run(request).await
 }
 

@@ -4,17 +4,17 @@
 //! obtaining or checking tokens), `public/` (anyone).
 
 pub mod admin;
-pub mod auth;
-pub mod bearer;
+pub(crate) mod auth;
+pub(crate) mod bearer;
 pub mod body;
 pub mod config_resource;
-pub mod error;
-pub mod negotiate;
-pub mod payload;
+pub(crate) mod error;
+pub(crate) mod negotiate;
+pub(crate) mod payload;
 pub mod protocol;
-pub mod public;
+pub(crate) mod public;
 pub mod query;
-pub mod resource;
+pub(crate) mod resource;
 
 use std::future::Future;
 use std::sync::Arc;

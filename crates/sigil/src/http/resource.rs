@@ -129,22 +129,6 @@ pub fn optional_body<T: DeserializeOwned + Default>(
     )?)
 }
 
-/// Applies a PATCH (RFC 7396 merge patch, keys normalised by `rules`) to the current fields.
-pub fn patched<T: DeserializeOwned>(
-    current: &impl Serialize,
-    payload: &Payload,
-    rules: &BodyRules,
-) -> Result<T, ApiError> {
-    let patch = body::parse_value(payload.content_type.as_deref(), &payload.bytes)?;
-    let (patch, errors) = body::normalize(patch, rules);
-    if !errors.is_empty() {
-        return Err(ApiError::invalid(errors));
-    }
-    let mut merged = serde_json::to_value(current).map_err(|e| ApiError::Fault(e.to_string()))?;
-    body::merge_patch(&mut merged, &patch);
-    body::from_value(merged).map_err(ApiError::invalid)
-}
-
 /// Serialises a view for the conventions (a server fault if it cannot be).
 pub fn to_value(view: &impl Serialize) -> Result<Value, ApiError> {
     serde_json::to_value(view).map_err(|e| ApiError::Fault(e.to_string()))

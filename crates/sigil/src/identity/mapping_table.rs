@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use super::mapping::CompiledMapping;
-use crate::catalog::Snapshot;
+use crate::catalog::{Named, Snapshot};
 use crate::storage::Stamps;
 
 /// A mapping as loaded.
@@ -87,5 +87,15 @@ impl Snapshot for MappingTable {
                 .cloned()
                 .collect(),
         )
+    }
+}
+
+impl Named for LoadedMapping {
+    fn name(&self) -> &str {
+        &self.mapping.name
+    }
+
+    fn revision(&self) -> i64 {
+        self.stamps.revision
     }
 }

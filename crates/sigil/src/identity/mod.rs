@@ -8,9 +8,9 @@ mod mapping_table;
 mod model;
 mod resolve;
 
-pub use callers::{Callers, Current};
-pub use identity_mappings::IdentityMappings;
-pub use mapping::{CompiledMapping, MappingFields, MappingOutcome, slug};
-pub use mapping_table::{LoadedMapping, MappingTable};
+pub(crate) use callers::{Callers, Current};
+pub(crate) use identity_mappings::IdentityMappings;
+pub use mapping::{CompiledMapping, MappingFields};
+pub(crate) use mapping_table::{LoadedMapping, MappingTable};
 pub use model::Identity;
-pub use resolve::{MappingTrace, MappingTried, Resolved, resolve};
+pub(crate) use resolve::{MappingTrace, Resolved, resolve};

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use super::issuer::IssuerSpec;
 use super::role::CompiledRole;
-use crate::catalog::Snapshot;
+use crate::catalog::{Named, Snapshot};
 use crate::storage::Stamps;
 
 /// A role as loaded.
@@ -76,13 +76,6 @@ impl IssuerTable {
         issuers.sort_by(|a, b| a.spec.name.cmp(&b.spec.name));
         issuers
     }
-
-    /// The issuers that sign with `key`.
-    pub fn using_key<'a>(&'a self, key: &'a str) -> impl Iterator<Item = &'a Arc<LoadedIssuer>> {
-        self.issuers
-            .values()
-            .filter(move |i| i.spec.signing_key == key)
-    }
 }
 
 impl Snapshot for IssuerTable {
@@ -100,5 +93,25 @@ impl Snapshot for IssuerTable {
         let mut issuers = self.issuers.clone();
         issuers.remove(name);
         IssuerTable { issuers }
+    }
+}
+
+impl Named for LoadedIssuer {
+    fn name(&self) -> &str {
+        &self.spec.name
+    }
+
+    fn revision(&self) -> i64 {
+        self.stamps.revision
+    }
+}
+
+impl Named for LoadedRole {
+    fn name(&self) -> &str {
+        &self.role.name
+    }
+
+    fn revision(&self) -> i64 {
+        self.stamps.revision
     }
 }

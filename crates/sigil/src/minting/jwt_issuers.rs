@@ -45,11 +45,6 @@ impl JwtIssuers {
         self.catalog.snapshot()
     }
 
-    /// The site this node serves.
-    pub fn site(&self) -> &str {
-        &self.site
-    }
-
     /// Loads every issuer and role from storage.
     pub async fn load(&self) -> Result<(), MintRefused> {
         let _writer = self.catalog.writer().await;

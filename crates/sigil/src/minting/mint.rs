@@ -38,8 +38,6 @@ pub struct Constraints {
 pub struct Minted {
     /// The compact JWS.
     pub token: String,
-    /// `iat`.
-    pub issued_at: i64,
     /// `exp`.
     pub expires_at: i64,
     /// The signing key version's `kid`.
@@ -164,7 +162,6 @@ pub fn mint(
     }
     Ok(Minted {
         token,
-        issued_at: now,
         expires_at,
         kid: signer.kid().to_owned(),
         jti,
@@ -323,7 +320,8 @@ mod tests {
     use serde_json::json;
 
     use super::*;
-    use crate::minting::{IssuerFields, IssuerSpec, RoleFields};
+    use crate::minting::issuer::IssuerSpec;
+    use crate::minting::{IssuerFields, RoleFields};
     use crate::signing_keys::{KeySpec, KeyStatus, KeyVersion, LoadedKey};
     use crate::storage::Stamps;
 

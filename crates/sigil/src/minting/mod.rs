@@ -10,11 +10,12 @@ mod role;
 mod target;
 pub mod template;
 
-pub use audience::{AudiencePatternRefused, AudiencePatterns, MAX_AUDIENCE_PATTERN_LENGTH};
-pub use error::MintRefused;
-pub use issuer::{Distribute, IssuerFields, IssuerSpec, check_issuer_url};
-pub use issuer_table::{IssuerTable, LoadedIssuer, LoadedRole};
-pub use jwt_issuers::JwtIssuers;
-pub use mint::{Constraints, MintRequest, Minted, mint};
-pub use role::{AllowedClaim, ClaimType, CompiledRole, RESERVED_CLAIMS, RoleFields, TokenType};
-pub use target::{MintTarget, mint_policy_path};
+pub(crate) use error::MintRefused;
+pub(crate) use issuer::{Distribute, IssuerFields};
+pub(crate) use issuer_table::{LoadedIssuer, LoadedRole};
+pub(crate) use jwt_issuers::JwtIssuers;
+pub(crate) use mint::{Constraints, MintRequest, Minted};
+pub(crate) use role::{AllowedClaim, ClaimType, TokenType};
+pub use role::{CompiledRole, RoleFields};
+#[cfg(test)]
+pub(crate) use target::mint_policy_path;

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use sigil_policy::{Decision, Operation, Policy, PolicyFields, PolicySet, RuleTrace};
 
-use crate::catalog::Snapshot;
+use crate::catalog::{Named, Snapshot};
 use crate::storage::Stamps;
 
 /// A policy as loaded.
@@ -98,4 +98,14 @@ pub(super) fn with_root(
         }),
     );
     items
+}
+
+impl Named for LoadedPolicy {
+    fn name(&self) -> &str {
+        &self.policy.name
+    }
+
+    fn revision(&self) -> i64 {
+        self.stamps.revision
+    }
 }

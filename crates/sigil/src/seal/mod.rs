@@ -2,7 +2,7 @@
 //! split into Shamir shares and never stored. Sealed, the service holds neither; the hot path
 //! only reads an atomic flag.
 
-pub mod shamir;
+pub(crate) mod shamir;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -11,7 +11,8 @@ use sigil_jose::{SealingKey, Secret};
 use tokio::sync::Mutex;
 
 use crate::storage::{SealRecord, StorageError, Store};
-pub use shamir::{Share, ShareRefused};
+pub use shamir::Share;
+pub(crate) use shamir::ShareRefused;
 
 const DATA_KEY_AAD: &[u8] = b"sigil:data-key:v1";
 
@@ -78,7 +79,7 @@ pub struct Initialised {
 /// The result of giving one share.
 pub enum UnsealStep {
     /// More shares are needed.
-    Progress(SealStatus),
+    Progress,
     /// The threshold was reached and the data key opened.
     Unsealed(Arc<SealingKey>),
     /// The seal was already open: the share was not even looked at.
@@ -86,8 +87,11 @@ pub enum UnsealStep {
 }
 
 enum Phase {
-    Sealed { progress: Vec<Share> },
-    Unsealed { data_key: Arc<SealingKey> },
+    Sealed {
+        progress: Vec<Share>,
+    },
+    /// Open: the data key now lives with the signing keys, not here.
+    Unsealed,
 }
 
 /// The seal of one server.
@@ -112,14 +116,6 @@ impl Seal {
     /// Lock-free check for the hot path and the 503 gate.
     pub fn is_sealed(&self) -> bool {
         self.sealed.load(Ordering::Acquire)
-    }
-
-    /// The data key while unsealed.
-    pub async fn data_key(&self) -> Option<Arc<SealingKey>> {
-        match &*self.phase.lock().await {
-            Phase::Unsealed { data_key } => Some(data_key.clone()),
-            Phase::Sealed { .. } => None,
-        }
     }
 
     /// Init status, threshold and progress.
@@ -183,16 +179,11 @@ impl Seal {
 
     /// Adds one share. The same share twice counts once; a wrong set resets progress.
     pub async fn submit_share(&self, share: Share) -> Result<UnsealStep, SealRefused> {
-        let record = self
-            .store
-            .seal()
-            .load()
-            .await?
-            .ok_or(SealRefused::NotInitialised)?;
+        let record = self.record().await?;
         let mut phase = self.phase.lock().await;
         let progress = match &mut *phase {
             // Nothing to do: the share is not judged, no key is opened again.
-            Phase::Unsealed { .. } => {
+            Phase::Unsealed => {
                 return Ok(UnsealStep::AlreadyUnsealed(status_of(
                     Some(&record),
                     &phase,
@@ -205,21 +196,19 @@ impl Seal {
             .find(|s| s.identifier() == share.identifier())
         {
             if seen.same_as(&share) {
-                return Ok(UnsealStep::Progress(status_of(Some(&record), &phase)));
+                return Ok(UnsealStep::Progress);
             }
             progress.clear();
             return Err(SealRefused::ConflictingShare);
         }
         progress.push(share);
         if progress.len() < usize::from(record.threshold) {
-            return Ok(UnsealStep::Progress(status_of(Some(&record), &phase)));
+            return Ok(UnsealStep::Progress);
         }
         let opened = open_data_key(&record, progress);
         progress.clear();
         let data_key = Arc::new(opened?);
-        *phase = Phase::Unsealed {
-            data_key: data_key.clone(),
-        };
+        *phase = Phase::Unsealed;
         self.sealed.store(false, Ordering::Release);
         Ok(UnsealStep::Unsealed(data_key))
     }
@@ -233,14 +222,18 @@ impl Seal {
         };
     }
 
-    /// Checks that `shares` are a quorum that opens the data key (for generate-root).
-    pub async fn verify_quorum(&self, shares: Vec<Share>) -> Result<(), SealRefused> {
-        let record = self
-            .store
+    /// The seal record, which exists once Sigil is initialised.
+    async fn record(&self) -> Result<SealRecord, SealRefused> {
+        self.store
             .seal()
             .load()
             .await?
-            .ok_or(SealRefused::NotInitialised)?;
+            .ok_or(SealRefused::NotInitialised)
+    }
+
+    /// Checks that `shares` are a quorum that opens the data key (for generate-root).
+    pub async fn verify_quorum(&self, shares: Vec<Share>) -> Result<(), SealRefused> {
+        let record = self.record().await?;
         let mut distinct: Vec<Share> = Vec::new();
         for share in shares {
             match distinct
@@ -279,7 +272,7 @@ fn open_data_key(record: &SealRecord, shares: &[Share]) -> Result<SealingKey, Se
 fn status_of(record: Option<&SealRecord>, phase: &Phase) -> SealStatus {
     let (sealed, progress) = match phase {
         Phase::Sealed { progress } => (true, progress.len()),
-        Phase::Unsealed { .. } => (false, 0),
+        Phase::Unsealed => (false, 0),
     };
     SealStatus {
         initialized: record.is_some(),

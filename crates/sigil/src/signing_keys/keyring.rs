@@ -8,6 +8,7 @@ use sigil_jose::{SigningKey, VerifyingKey};
 
 use super::lifecycle;
 use super::model::{KeySpec, KeyVersion};
+use crate::catalog::Named;
 
 /// One signing key as loaded.
 #[derive(Debug)]
@@ -147,5 +148,15 @@ impl Keyring {
                 .map(|(name, key)| (name.clone(), Arc::new(key.without_signers())))
                 .collect(),
         }
+    }
+}
+
+impl Named for LoadedKey {
+    fn name(&self) -> &str {
+        &self.spec.name
+    }
+
+    fn revision(&self) -> i64 {
+        self.revision
     }
 }

@@ -4,15 +4,17 @@
 mod error;
 mod keyring;
 mod keys;
-pub mod lifecycle;
+pub(crate) mod lifecycle;
 mod material;
 mod model;
 mod usage;
 mod versions;
 
-pub use error::KeyRefused;
-pub use keyring::{Keyring, LoadedKey};
-pub use keys::SigningKeys;
-pub use model::{KeySpec, KeyStatus, KeyVersion, MIN_ROTATION_PERIOD, sealing_aad};
-pub use usage::{KeyUsage, KeyUser, RetentionFloor};
-pub use versions::{Preview, VersionAction};
+pub(crate) use error::KeyRefused;
+pub(crate) use keyring::{Keyring, LoadedKey};
+pub(crate) use keys::SigningKeys;
+#[cfg(test)]
+pub(crate) use model::KeyVersion;
+pub(crate) use model::{KeySpec, KeyStatus};
+pub(crate) use usage::{KeyUsage, KeyUser, RetentionFloor};
+pub(crate) use versions::{Preview, VersionAction};

@@ -12,9 +12,9 @@ pub(crate) mod conformance;
 
 use async_trait::async_trait;
 
-pub use error::StorageError;
-pub use pages::{PAGE_SIZE, Pages};
-pub use records::{
+pub(crate) use error::StorageError;
+pub(crate) use pages::Pages;
+pub(crate) use records::{
     DocumentKind, DocumentRecord, KeyVersionRecord, SealRecord, SigningKeyRecord, Stamps,
 };
 

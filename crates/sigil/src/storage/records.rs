@@ -20,6 +20,23 @@ impl Stamps {
         created_at: 0,
         updated_at: 0,
     };
+
+    /// The stamps of a write at `now` over `stored` (its revision and creation time; `None`
+    /// when the item is new).
+    pub fn after_write(stored: Option<(i64, i64)>, now: i64) -> Stamps {
+        match stored {
+            None => Stamps {
+                revision: 1,
+                created_at: now,
+                updated_at: now,
+            },
+            Some((revision, created_at)) => Stamps {
+                revision: revision + 1,
+                created_at,
+                updated_at: now,
+            },
+        }
+    }
 }
 
 /// The seal: the data key wrapped by the root key, and how the root key was split.

@@ -65,15 +65,7 @@ pub fn check_times(
     claims: &Map<String, Value>,
     now: i64,
 ) -> Result<(), VerifyRefused> {
-    judge_times(
-        claims,
-        &TimeRules {
-            now,
-            leeway: issuer.spec.leeway,
-            require_exp: true,
-            max_token_age: issuer.spec.max_token_age,
-        },
-    )
+    judge_times(claims, now, issuer.spec.leeway, issuer.spec.max_token_age)
 }
 
 /// The time rules of a token Sigil itself minted: `exp` required, no leeway.
@@ -81,19 +73,22 @@ pub(super) fn check_issued_times(
     claims: &Map<String, Value>,
     now: i64,
 ) -> Result<(), VerifyRefused> {
-    judge_times(
-        claims,
-        &TimeRules {
-            now,
-            leeway: 0,
-            require_exp: true,
-            max_token_age: None,
-        },
-    )
+    judge_times(claims, now, 0, None)
 }
 
-fn judge_times(claims: &Map<String, Value>, rules: &TimeRules) -> Result<(), VerifyRefused> {
-    sigil_jose::check_times(claims, rules).map_err(|e| match e {
+fn judge_times(
+    claims: &Map<String, Value>,
+    now: i64,
+    leeway: u64,
+    max_token_age: Option<u64>,
+) -> Result<(), VerifyRefused> {
+    let rules = TimeRules {
+        now,
+        leeway,
+        require_exp: true,
+        max_token_age,
+    };
+    sigil_jose::check_times(claims, &rules).map_err(|e| match e {
         JoseError::Expired => VerifyRefused::Expired,
         JoseError::NotYetValid => VerifyRefused::NotYetValid,
         JoseError::IssuedInFuture => VerifyRefused::IssuedInFuture,

@@ -15,7 +15,6 @@ use reqwest::header::{ACCEPT, CACHE_CONTROL, HeaderMap, LOCATION};
 use reqwest::redirect::Policy;
 use reqwest::{Client, Response, StatusCode, Url};
 
-pub use address::is_public_address;
 use address::{AddressRefused, GuardedResolver, is_localhost_name, is_loopback, refused_range};
 
 /// What one issuer allows a fetch to reach.

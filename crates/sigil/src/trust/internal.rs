@@ -1,5 +1,5 @@
 //! The internal trusted issuer `sigil`: mints root tokens and login sessions with the internal
-//! signing key. Its tokens are verified like every other issuer's, by `verify.rs`.
+//! signing key. Its tokens are verified like every other issuer's, by `verification.rs`.
 
 use serde_json::json;
 

@@ -128,13 +128,6 @@ impl KeySet {
         set
     }
 
-    /// A set of already-trusted keys (the internal issuer's).
-    pub fn from_keys(keys: Vec<TrustedKey>) -> KeySet {
-        let mut set = KeySet::default();
-        keys.into_iter().for_each(|k| set.add(k));
-        set
-    }
-
     /// The key with `kid`.
     pub fn get(&self, kid: &str) -> Option<&TrustedKey> {
         self.by_kid.get(kid)
@@ -172,19 +165,6 @@ impl KeySet {
     /// Whether there are no usable keys.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
-    }
-
-    /// Every algorithm some key verifies.
-    pub fn algorithms(&self) -> Vec<Algorithm> {
-        let mut all: Vec<Algorithm> = Vec::new();
-        for key in self.by_kid.values().chain(self.without_kid.iter()) {
-            for alg in &key.algorithms {
-                if !all.contains(alg) {
-                    all.push(*alg);
-                }
-            }
-        }
-        all
     }
 
     fn add(&mut self, key: TrustedKey) {

@@ -5,25 +5,26 @@
 
 mod claims;
 pub mod fetch;
-pub mod fetched;
+pub(crate) mod fetched;
 mod internal;
 mod key_choice;
-pub mod keyset;
+pub(crate) mod keyset;
 mod redeem;
 mod refresher;
-pub mod registry;
-pub mod sources;
-pub mod spec;
+pub(crate) mod registry;
+pub(crate) mod sources;
+pub(crate) mod spec;
 mod trace;
 mod trusted_issuers;
 mod verification;
 
-pub use claims::check_times;
-pub use internal::{INTERNAL_ISS, INTERNAL_ISSUER, INTERNAL_KEY, InternalIssuer, MintedToken};
-pub use key_choice::UNKNOWN_KID_COOLDOWN;
-pub use redeem::{RedeemRefused, redeem};
-pub use registry::{TrustRegistry, TrustedIssuer};
+pub(crate) use claims::check_times;
+pub(crate) use internal::{
+    INTERNAL_ISS, INTERNAL_ISSUER, INTERNAL_KEY, InternalIssuer, MintedToken,
+};
+pub(crate) use redeem::{RedeemRefused, redeem};
+pub(crate) use registry::{TrustRegistry, TrustedIssuer};
 pub use spec::{TrustedIssuerFields, TrustedIssuerSpec};
-pub use trace::{Check, Trace};
-pub use trusted_issuers::{TrustRefused, TrustSetup, TrustedIssuers};
-pub use verification::{Verified, VerifyRefused};
+pub(crate) use trace::{Check, Trace};
+pub(crate) use trusted_issuers::{TrustRefused, TrustSetup, TrustedIssuers};
+pub(crate) use verification::{Verified, VerifyRefused};

@@ -10,7 +10,7 @@ use serde::Serialize;
 
 use super::keyset::{KeySet, KeySource};
 use super::spec::TrustedIssuerSpec;
-use crate::catalog::Snapshot;
+use crate::catalog::{Named, Snapshot};
 use crate::storage::Stamps;
 
 /// What is known about one key source's fetches.
@@ -204,5 +204,15 @@ impl Snapshot for TrustRegistry {
         }
         next.index_headers();
         next
+    }
+}
+
+impl Named for TrustedIssuer {
+    fn name(&self) -> &str {
+        &self.spec.name
+    }
+
+    fn revision(&self) -> i64 {
+        self.stamps.revision
     }
 }

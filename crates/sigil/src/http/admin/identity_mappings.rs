@@ -20,7 +20,7 @@ const COLLECTION: &str = "/v1/config/identity-mappings";
 
 /// Routes of this surface.
 pub fn router() -> Router<AppState> {
-    config_resource::routes::<IdentityMappings>(COLLECTION)
+    config_resource::routes::<IdentityMappings>()
 }
 
 /// The identity-mappings resource.
@@ -30,6 +30,7 @@ impl ConfigResource for IdentityMappings {
     type Fields = MappingFields;
     type Item = LoadedMapping;
     const KIND: &'static str = "identity mapping";
+    const PATH: &'static str = COLLECTION;
     const CONFIG_FIELDS: &'static [&'static str] = &[
         "display_name",
         "trusted_issuer",
@@ -54,10 +55,6 @@ impl ConfigResource for IdentityMappings {
         opaque: &[],
     };
 
-    fn collection(_scope: &[String]) -> String {
-        COLLECTION.to_owned()
-    }
-
     fn list(state: &AppState, _scope: &[String]) -> Result<Vec<Arc<LoadedMapping>>, ApiError> {
         Ok(state
             .mappings
@@ -74,14 +71,6 @@ impl ConfigResource for IdentityMappings {
         name: &str,
     ) -> Result<Option<Arc<LoadedMapping>>, ApiError> {
         Ok(state.mappings.table().get(name).cloned())
-    }
-
-    fn name(item: &LoadedMapping) -> &str {
-        &item.mapping.name
-    }
-
-    fn revision(item: &LoadedMapping) -> i64 {
-        item.stamps.revision
     }
 
     fn config(item: &LoadedMapping) -> Result<Value, ApiError> {

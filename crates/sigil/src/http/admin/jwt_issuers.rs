@@ -114,11 +114,9 @@ impl ConfigResource for JwtIssuers {
     type Fields = JwtIssuerBody;
     type Item = LoadedIssuer;
     const KIND: &'static str = "jwt issuer";
+    const PATH: &'static str = COLLECTION;
     const CONFIG_FIELDS: &'static [&'static str] = CONFIG_FIELDS;
     const RULES: BodyRules = BodyRules::NONE;
-    fn collection(_scope: &[String]) -> String {
-        COLLECTION.to_owned()
-    }
 
     fn list(state: &AppState, _scope: &[String]) -> Result<Vec<Arc<LoadedIssuer>>, ApiError> {
         Ok(state
@@ -136,14 +134,6 @@ impl ConfigResource for JwtIssuers {
         name: &str,
     ) -> Result<Option<Arc<LoadedIssuer>>, ApiError> {
         Ok(state.issuers.table().get(name).cloned())
-    }
-
-    fn name(item: &LoadedIssuer) -> &str {
-        &item.spec.name
-    }
-
-    fn revision(item: &LoadedIssuer) -> i64 {
-        item.stamps.revision
     }
 
     fn config(item: &LoadedIssuer) -> Result<Value, ApiError> {
@@ -207,7 +197,7 @@ impl ConfigResource for JwtIssuers {
 
 /// Routes of this surface.
 pub fn router() -> Router<AppState> {
-    config_resource::routes::<JwtIssuers>(COLLECTION)
+    config_resource::routes::<JwtIssuers>()
 }
 
 /// The OpenAPI description of this surface.

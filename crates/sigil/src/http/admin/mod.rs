@@ -2,9 +2,10 @@
 //! resource family.
 
 pub mod identity_mappings;
-pub mod jwt_issuers;
-pub mod policies;
+pub(crate) mod jwt_issuers;
+pub(crate) mod policies;
 pub mod roles;
-pub mod signing_keys;
-pub mod sys;
+mod signing_key_actions;
+pub(crate) mod signing_keys;
+pub(crate) mod sys;
 pub mod trusted_issuers;

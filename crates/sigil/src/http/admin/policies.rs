@@ -21,7 +21,7 @@ const COLLECTION: &str = "/v1/config/policies";
 
 /// Routes of this surface.
 pub fn router() -> Router<AppState> {
-    config_resource::routes::<Policies>(COLLECTION)
+    config_resource::routes::<Policies>()
 }
 
 /// A policy as written: `rules: [{path, operations}]`.
@@ -45,12 +45,9 @@ impl ConfigResource for Policies {
     type Fields = PolicyBody;
     type Item = LoadedPolicy;
     const KIND: &'static str = "policy";
+    const PATH: &'static str = COLLECTION;
     const CONFIG_FIELDS: &'static [&'static str] = &["rules", "built_in"];
     const RULES: BodyRules = BodyRules::NONE;
-
-    fn collection(_scope: &[String]) -> String {
-        COLLECTION.to_owned()
-    }
 
     fn list(state: &AppState, _scope: &[String]) -> Result<Vec<Arc<LoadedPolicy>>, ApiError> {
         Ok(state.policies.set().sorted().into_iter().cloned().collect())
@@ -62,14 +59,6 @@ impl ConfigResource for Policies {
         name: &str,
     ) -> Result<Option<Arc<LoadedPolicy>>, ApiError> {
         Ok(state.policies.set().get(name).cloned())
-    }
-
-    fn name(item: &LoadedPolicy) -> &str {
-        &item.policy.name
-    }
-
-    fn revision(item: &LoadedPolicy) -> i64 {
-        item.stamps.revision
     }
 
     fn config(item: &LoadedPolicy) -> Result<Value, ApiError> {

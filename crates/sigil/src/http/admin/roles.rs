@@ -19,7 +19,7 @@ const CONFIG_PATH: &str = "/v1/config/jwt-issuers/{name}/roles";
 
 /// Routes of this surface.
 pub fn router() -> Router<AppState> {
-    config_resource::routes::<Roles>(CONFIG_PATH)
+    config_resource::routes::<Roles>()
 }
 
 /// A role's state: its configuration plus its issuer, mint path and times.
@@ -46,6 +46,7 @@ impl ConfigResource for Roles {
     type Fields = RoleFields;
     type Item = LoadedRole;
     const KIND: &'static str = "role";
+    const PATH: &'static str = CONFIG_PATH;
     const CONFIG_FIELDS: &'static [&'static str] = &[
         "subject_template",
         "fixed_claims",
@@ -65,10 +66,6 @@ impl ConfigResource for Roles {
         opaque: &["fixed_claims"],
     };
 
-    fn collection(scope: &[String]) -> String {
-        format!("/v1/config/jwt-issuers/{}/roles", issuer_name(scope))
-    }
-
     fn list(state: &AppState, scope: &[String]) -> Result<Vec<Arc<LoadedRole>>, ApiError> {
         Ok(issuer(state, scope)?
             .sorted_roles()
@@ -83,14 +80,6 @@ impl ConfigResource for Roles {
         name: &str,
     ) -> Result<Option<Arc<LoadedRole>>, ApiError> {
         Ok(issuer(state, scope)?.roles.get(name).cloned())
-    }
-
-    fn name(item: &LoadedRole) -> &str {
-        &item.role.name
-    }
-
-    fn revision(item: &LoadedRole) -> i64 {
-        item.stamps.revision
     }
 
     fn config(item: &LoadedRole) -> Result<Value, ApiError> {

@@ -1,13 +1,10 @@
-//! `/v1/config/signing-keys`, `/v1/state/signing-keys` and the key actions (rotate, taint,
-//! revoke). Reads come from the in-memory keyring; writes go through `SigningKeys`.
+//! `/v1/config/signing-keys` and `/v1/state/signing-keys`; the key actions (rotate, taint,
+//! revoke) are in `signing_key_actions.rs`. Reads come from the in-memory keyring; writes go
+//! through `SigningKeys`.
 
 use std::sync::Arc;
 
 use axum::Router;
-use axum::extract::{Path, RawQuery, State};
-use axum::http::{HeaderMap, StatusCode};
-use axum::response::Response;
-use axum::routing::post;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use sigil_jose::Jwk;
@@ -17,29 +14,20 @@ use crate::duration::HumanDuration;
 use crate::http::body::BodyRules;
 use crate::http::config_resource::ResourceDocs;
 use crate::http::config_resource::{self, ConfigResource};
-use crate::http::payload::Payload;
-use crate::http::resource::{self, Conventions, if_match, to_value};
+use crate::http::resource::to_value;
 use crate::http::{ApiError, AppState};
-use crate::signing_keys::{
-    KeyRefused, KeySpec, KeyStatus, LoadedKey, Preview, VersionAction, lifecycle,
-};
+
+use super::signing_key_actions;
+use crate::signing_keys::{KeyRefused, KeySpec, KeyStatus, LoadedKey, Preview, lifecycle};
 use crate::storage::Expected;
 
-const CONFIG_FIELDS: &[&str] = &["type", "algorithm", "rotation_period"];
+/// Top-level fields of the configured view.
+pub(super) const CONFIG_FIELDS: &[&str] = &["type", "algorithm", "rotation_period"];
 const COLLECTION: &str = "/v1/config/signing-keys";
 
 /// Routes of this surface.
 pub fn router() -> Router<AppState> {
-    config_resource::routes::<SigningKeys>(COLLECTION)
-        .route("/v1/signing-keys/{name}/rotate", post(rotate_signing_key))
-        .route(
-            "/v1/signing-keys/{name}/versions/{version}/taint",
-            post(taint_signing_key_version),
-        )
-        .route(
-            "/v1/signing-keys/{name}/versions/{version}/revoke",
-            post(revoke_signing_key_version),
-        )
+    config_resource::routes::<SigningKeys>().merge(signing_key_actions::router())
 }
 
 /// The signing-keys resource.
@@ -49,12 +37,9 @@ impl ConfigResource for SigningKeys {
     type Fields = SigningKeyBody;
     type Item = LoadedKey;
     const KIND: &'static str = "signing key";
+    const PATH: &'static str = COLLECTION;
     const CONFIG_FIELDS: &'static [&'static str] = CONFIG_FIELDS;
     const RULES: BodyRules = BodyRules::NONE;
-
-    fn collection(_scope: &[String]) -> String {
-        COLLECTION.to_owned()
-    }
 
     fn list(state: &AppState, _scope: &[String]) -> Result<Vec<Arc<LoadedKey>>, ApiError> {
         Ok(state.keys.keyring().iter().cloned().collect())
@@ -66,14 +51,6 @@ impl ConfigResource for SigningKeys {
         name: &str,
     ) -> Result<Option<Arc<LoadedKey>>, ApiError> {
         Ok(state.keys.keyring().get(name).cloned())
-    }
-
-    fn name(item: &LoadedKey) -> &str {
-        &item.spec.name
-    }
-
-    fn revision(item: &LoadedKey) -> i64 {
-        item.revision
     }
 
     fn config(item: &LoadedKey) -> Result<Value, ApiError> {
@@ -242,86 +219,6 @@ pub struct VersionState {
     pub public_jwk: Jwk,
 }
 
-#[derive(Debug, Default, Deserialize)]
-struct RotateBody {
-    prepublish: Option<HumanDuration>,
-}
-
-#[utoipa::path(post, path = "/v1/signing-keys/{name}/rotate", tag = "signing-keys",
-    params(("name" = String, Path)), request_body(content = Object, description = "`{prepublish?: duration}`"),
-    responses((status = 200, body = SigningKeyState)))]
-async fn rotate_signing_key(
-    State(state): State<AppState>,
-    Path(name): Path<String>,
-    RawQuery(query): RawQuery,
-    headers: HeaderMap,
-    payload: Payload,
-) -> Result<Response, ApiError> {
-    let conventions = Conventions::read(query.as_deref(), &headers)?;
-    let expected = if_match(&headers)?;
-    let request: RotateBody = resource::optional_body(&payload, &BodyRules::NONE)?;
-    let key = if conventions.query.validate {
-        state.keys.preview(&name, Preview::Rotate, expected)?
-    } else {
-        let key = state
-            .keys
-            .rotate(&name, request.prepublish, expected)
-            .await?;
-        tracing::info!(key = %name, prepublish = ?request.prepublish.map(|p| p.to_string()), "signing key rotated");
-        key
-    };
-    state_response(&state, &conventions, &key)
-}
-
-#[utoipa::path(post, path = "/v1/signing-keys/{name}/versions/{version}/taint", tag = "signing-keys",
-    params(("name" = String, Path), ("version" = u32, Path)), responses((status = 200, body = SigningKeyState)))]
-async fn taint_signing_key_version(
-    state: State<AppState>,
-    path: Path<(String, String)>,
-    query: RawQuery,
-    headers: HeaderMap,
-) -> Result<Response, ApiError> {
-    change_version(state, path, query, headers, VersionAction::Taint).await
-}
-
-#[utoipa::path(post, path = "/v1/signing-keys/{name}/versions/{version}/revoke", tag = "signing-keys",
-    params(("name" = String, Path), ("version" = u32, Path)), responses((status = 200, body = SigningKeyState)))]
-async fn revoke_signing_key_version(
-    state: State<AppState>,
-    path: Path<(String, String)>,
-    query: RawQuery,
-    headers: HeaderMap,
-) -> Result<Response, ApiError> {
-    change_version(state, path, query, headers, VersionAction::Revoke).await
-}
-
-async fn change_version(
-    State(state): State<AppState>,
-    Path((name, version)): Path<(String, String)>,
-    RawQuery(query): RawQuery,
-    headers: HeaderMap,
-    action: VersionAction,
-) -> Result<Response, ApiError> {
-    let conventions = Conventions::read(query.as_deref(), &headers)?;
-    let expected = if_match(&headers)?;
-    let version: u32 = version
-        .parse()
-        .map_err(|_| ApiError::field("version", "must be a positive whole number"))?;
-    let key = if conventions.query.validate {
-        state
-            .keys
-            .preview(&name, Preview::Version(version, action), expected)?
-    } else {
-        let key = state
-            .keys
-            .change_version(&name, version, action, expected)
-            .await?;
-        tracing::info!(key = %name, version, ?action, "signing key version changed");
-        key
-    };
-    state_response(&state, &conventions, &key)
-}
-
 fn spec_of(body: SigningKeyBody) -> Result<KeySpec, ApiError> {
     KeySpec::from_fields(
         body.name.as_deref(),
@@ -330,19 +227,6 @@ fn spec_of(body: SigningKeyBody) -> Result<KeySpec, ApiError> {
         body.rotation_period,
     )
     .map_err(ApiError::invalid)
-}
-
-fn state_response(
-    state: &AppState,
-    conventions: &Conventions,
-    key: &LoadedKey,
-) -> Result<Response, ApiError> {
-    Ok(conventions.item(
-        StatusCode::OK,
-        to_value(&state_view(state, key))?,
-        key.revision,
-        CONFIG_FIELDS,
-    ))
 }
 
 fn config_of_spec(spec: &KeySpec) -> SigningKeyConfig {
@@ -358,7 +242,8 @@ fn config_view(key: &LoadedKey) -> SigningKeyConfig {
     config_of_spec(&key.spec)
 }
 
-fn state_view(state: &AppState, key: &LoadedKey) -> SigningKeyState {
+/// The state view of a key.
+pub(super) fn state_view(state: &AppState, key: &LoadedKey) -> SigningKeyState {
     let now = state.clock.now();
     let retention = state.keys.usage().retention(&key.spec.name);
     let versions = lifecycle::as_of(&key.versions, now, retention);
@@ -394,17 +279,11 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
         state_schema: "SigningKeyState",
     }
     .openapi();
-    doc.merge(<ActionsApi as utoipa::OpenApi>::openapi());
+    doc.merge(signing_key_actions::openapi());
+    doc.merge(<SchemasApi as utoipa::OpenApi>::openapi());
     doc
 }
 
 #[derive(utoipa::OpenApi)]
-#[openapi(
-    paths(
-        rotate_signing_key,
-        taint_signing_key_version,
-        revoke_signing_key_version
-    ),
-    components(schemas(SigningKeyBody, SigningKeyConfig, SigningKeyState, VersionState))
-)]
-struct ActionsApi;
+#[openapi(components(schemas(SigningKeyBody, SigningKeyConfig, SigningKeyState, VersionState)))]
+struct SchemasApi;

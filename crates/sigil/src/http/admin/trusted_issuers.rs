@@ -27,7 +27,7 @@ const COLLECTION: &str = "/v1/config/trusted-issuers";
 
 /// Routes of this surface.
 pub fn router() -> Router<AppState> {
-    config_resource::routes::<TrustedIssuers>(COLLECTION).route(
+    config_resource::routes::<TrustedIssuers>().route(
         "/v1/trusted-issuers/{name}/refresh",
         post(refresh_trusted_issuer),
     )
@@ -91,6 +91,7 @@ impl ConfigResource for TrustedIssuers {
     type Fields = TrustedIssuerFields;
     type Item = TrustedIssuer;
     const KIND: &'static str = "trusted issuer";
+    const PATH: &'static str = COLLECTION;
     const VALIDATE_REPORTS: bool = true;
     const CONFIG_FIELDS: &'static [&'static str] = &[
         "issuer",
@@ -122,10 +123,6 @@ impl ConfigResource for TrustedIssuers {
         opaque: &["keys"],
     };
 
-    fn collection(_scope: &[String]) -> String {
-        COLLECTION.to_owned()
-    }
-
     fn list(state: &AppState, _scope: &[String]) -> Result<Vec<Arc<TrustedIssuer>>, ApiError> {
         Ok(state.trust.all())
     }
@@ -136,14 +133,6 @@ impl ConfigResource for TrustedIssuers {
         name: &str,
     ) -> Result<Option<Arc<TrustedIssuer>>, ApiError> {
         Ok(state.trust.find(name))
-    }
-
-    fn name(item: &TrustedIssuer) -> &str {
-        &item.spec.name
-    }
-
-    fn revision(item: &TrustedIssuer) -> i64 {
-        item.stamps.revision
     }
 
     fn config(item: &TrustedIssuer) -> Result<Value, ApiError> {

@@ -10,6 +10,7 @@ use axum::response::{IntoResponse, Response};
 use serde_json::Value;
 
 use super::ConfigResource;
+use crate::catalog::Named;
 use crate::http::body;
 use crate::http::negotiate;
 use crate::http::payload::Payload;
@@ -96,7 +97,7 @@ pub(super) async fn read<R: ConfigResource, const STATE: bool>(
     let body = render::<R, STATE>(&state, &call.target.scope, &item)?;
     Ok(call
         .conventions
-        .item(StatusCode::OK, body, R::revision(&item), R::CONFIG_FIELDS))
+        .item(StatusCode::OK, body, item.revision(), R::CONFIG_FIELDS))
 }
 
 fn render<R: ConfigResource, const STATE: bool>(
@@ -140,7 +141,7 @@ pub(super) async fn patch<R: ConfigResource>(
     payload: Payload,
 ) -> Result<Response, ApiError> {
     let item = existing::<R>(&state, &call.target)?;
-    let expected = Expected::Revision(if_match(&call.headers)?.unwrap_or(R::revision(&item)));
+    let expected = Expected::Revision(if_match(&call.headers)?.unwrap_or(item.revision()));
     let patch = body::parse_value(payload.content_type.as_deref(), &payload.bytes)?;
     let (patch, errors) = body::normalize(patch, &R::RULES);
     if !errors.is_empty() {
@@ -149,7 +150,7 @@ pub(super) async fn patch<R: ConfigResource>(
     let mut merged = R::patch_base(&item, &patch)?;
     body::merge_patch(&mut merged, &patch);
     let mut fields: R::Fields = body::from_value(merged).map_err(ApiError::invalid)?;
-    *R::name_field(&mut fields) = Some(R::name(&item).to_owned());
+    *R::name_field(&mut fields) = Some(item.name().to_owned());
     write::<R>(&state, &call, fields, expected).await
 }
 
@@ -209,13 +210,13 @@ async fn write<R: ConfigResource>(
     }
     let notes = R::notes(&fields);
     let (item, created) = R::save(state, scope, fields, expected).await?;
-    tracing::info!(kind = R::KIND, name = R::name(&item), created, "saved");
+    tracing::info!(kind = R::KIND, name = item.name(), created, "saved");
     let response = if created {
-        let location = format!("{}/{}", R::collection(scope), R::name(&item));
+        let location = format!("{}/{}", R::collection(scope), item.name());
         let view = R::config(&item)?;
-        conventions.created(&location, view, R::revision(&item), R::CONFIG_FIELDS)
+        conventions.created(&location, view, item.revision(), R::CONFIG_FIELDS)
     } else {
-        resource::updated(R::revision(&item))
+        resource::updated(item.revision())
     };
     Ok(with_notes(response, &notes))
 }
@@ -274,12 +275,12 @@ fn existing<R: ConfigResource>(
 
 fn check_revision<R: ConfigResource>(item: &R::Item, expected: Expected) -> Result<(), ApiError> {
     match expected {
-        Expected::Revision(revision) if revision != R::revision(item) => {
+        Expected::Revision(revision) if revision != item.revision() => {
             Err(ApiError::PreconditionFailed(format!(
                 "{} `{}` changed: its ETag is \"{}\"",
                 R::KIND,
-                R::name(item),
-                R::revision(item)
+                item.name(),
+                item.revision()
             )))
         }
         _ => Ok(()),

@@ -20,6 +20,7 @@ use handlers::{create, delete, list, patch, put, read};
 
 use super::body::BodyRules;
 use super::{ApiError, AppState};
+use crate::catalog::Named;
 use crate::storage::Expected;
 
 /// A configuration resource.
@@ -27,7 +28,7 @@ pub trait ConfigResource: Send + Sync + 'static {
     /// The request body, parsed leniently (every field optional).
     type Fields: DeserializeOwned + Serialize + Default + Send + 'static;
     /// An item as loaded in memory.
-    type Item: Send + Sync + 'static;
+    type Item: Named + Send + Sync + 'static;
 
     /// How the resource is named in messages: `jwt issuer`.
     const KIND: &'static str;
@@ -36,8 +37,22 @@ pub trait ConfigResource: Send + Sync + 'static {
     /// Body parsing rules (aliases, opaque fields).
     const RULES: BodyRules;
 
-    /// The `/v1/config/...` collection path for `scope` (the parents' names).
-    fn collection(scope: &[String]) -> String;
+    /// The collection's route under `/v1/config` (`/v1/config/jwt-issuers/{name}/roles`); the
+    /// `/v1/state` twin and the item routes derive from it.
+    const PATH: &'static str;
+
+    /// The `/v1/config/...` collection path for `scope` (the parents' names, in route order).
+    fn collection(scope: &[String]) -> String {
+        let mut parents = scope.iter();
+        Self::PATH
+            .split('/')
+            .map(|segment| match segment.starts_with('{') {
+                true => parents.next().map_or(segment, String::as_str),
+                false => segment,
+            })
+            .collect::<Vec<_>>()
+            .join("/")
+    }
     /// Every item under `scope`, sorted by name.
     fn list(state: &AppState, scope: &[String]) -> Result<Vec<Arc<Self::Item>>, ApiError>;
     /// One item, or `None`.
@@ -46,10 +61,6 @@ pub trait ConfigResource: Send + Sync + 'static {
         scope: &[String],
         name: &str,
     ) -> Result<Option<Arc<Self::Item>>, ApiError>;
-    /// The item's name.
-    fn name(item: &Self::Item) -> &str;
-    /// The item's revision (its ETag).
-    fn revision(item: &Self::Item) -> i64;
     /// The configured view of an item (also the base a PATCH merges into).
     fn config(item: &Self::Item) -> Result<Value, ApiError>;
     /// The configured view plus derived state.
@@ -107,9 +118,10 @@ pub trait ConfigResource: Send + Sync + 'static {
     }
 }
 
-/// The routes of a resource: `config_path` is the collection template under `/v1/config`
-/// (`/v1/config/jwt-issuers/{name}/roles`); the item route appends `/{item}`.
-pub fn routes<R: ConfigResource>(config_path: &str) -> Router<AppState> {
+/// The routes of a resource: its collection (`R::PATH`), the item route that appends
+/// `/{item}`, and their `/v1/state` twins.
+pub fn routes<R: ConfigResource>() -> Router<AppState> {
+    let config_path = R::PATH;
     let state_path = config_path.replacen("/v1/config/", "/v1/state/", 1);
     Router::new()
         .route(config_path, get(list::<R, false>).post(create::<R>))

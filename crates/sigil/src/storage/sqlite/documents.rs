@@ -157,19 +157,7 @@ impl DocumentStore for SqliteDocumentStore {
                 });
             }
         }
-        let now = (self.now)();
-        let written = match stored {
-            None => Stamps {
-                revision: 1,
-                created_at: now,
-                updated_at: now,
-            },
-            Some((revision, created_at)) => Stamps {
-                revision: revision + 1,
-                created_at,
-                updated_at: now,
-            },
-        };
+        let written = Stamps::after_write(stored, (self.now)());
 
         sqlx::query(
             "INSERT INTO documents \

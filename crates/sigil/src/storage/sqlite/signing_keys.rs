@@ -151,19 +151,7 @@ impl SigningKeyStore for SqliteSigningKeyStore {
             expected,
             stored.map(|(revision, _)| revision),
         )?;
-        let now = (self.now)();
-        let written = match stored {
-            None => Stamps {
-                revision: 1,
-                created_at: now,
-                updated_at: now,
-            },
-            Some((revision, created_at)) => Stamps {
-                revision: revision + 1,
-                created_at,
-                updated_at: now,
-            },
-        };
+        let written = Stamps::after_write(stored, (self.now)());
 
         sqlx::query(
             "INSERT INTO signing_keys (name, config, revision, created_at, updated_at) \
