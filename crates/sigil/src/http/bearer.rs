@@ -68,7 +68,8 @@ pub enum TokenPlace<'a> {
     Cookie(&'a str),
 }
 
-/// The token in `place`, `None` when the place is absent or empty.
+/// The token in `place`; `None` when the place is absent, refused when it is present but
+/// holds no token.
 pub fn read_token<'h>(
     headers: &'h HeaderMap,
     place: TokenPlace<'_>,
@@ -91,13 +92,12 @@ pub fn read_token<'h>(
         _ if place == TokenPlace::Header("authorization") => return Err(AuthRefused::NotBearer),
         _ => value,
     };
-    if token.is_empty() {
-        return match place {
-            TokenPlace::Header("authorization") => Err(AuthRefused::NotBearer),
-            _ => Ok(None),
-        };
+    // A place that is present but empty is refused, never skipped for the next one.
+    match (token.is_empty(), place) {
+        (true, TokenPlace::Header("authorization")) => Err(AuthRefused::NotBearer),
+        (true, _) => Err(AuthRefused::Missing),
+        (false, _) => Ok(Some(token)),
     }
-    Ok(Some(token))
 }
 
 /// The value of cookie `name` (RFC 6265 §5.4: `name=value` pairs separated by `; `).
@@ -185,6 +185,19 @@ mod tests {
         );
         assert_eq!(read_token(&map, TokenPlace::Cookie("missing")), Ok(None));
         assert_eq!(read_token(&map, TokenPlace::Header("x-absent")), Ok(None));
+    }
+
+    #[test]
+    fn a_present_but_empty_place_is_refused_not_skipped() {
+        let map = headers(&[("x-token", "  "), ("cookie", "session=")]);
+        assert_eq!(
+            read_token(&map, TokenPlace::Header("x-token")),
+            Err(AuthRefused::Missing)
+        );
+        assert_eq!(
+            read_token(&map, TokenPlace::Cookie("session")),
+            Err(AuthRefused::Missing)
+        );
     }
 
     #[test]

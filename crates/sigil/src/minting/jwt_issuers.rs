@@ -183,7 +183,6 @@ impl JwtIssuers {
             .await
             .map_err(|e| issuer_refused(e, name))?;
         self.keys.usage().remove(&usage_id(name));
-        self.catalog.update(|table| table.without(name));
         Ok(())
     }
 

@@ -102,11 +102,25 @@ impl TrustedIssuers {
         now: i64,
         trace: &mut Trace,
     ) -> Result<Vec<TrustedKey>, VerifyRefused> {
+        self.keyring_key(INTERNAL_KEY, kid, algorithm, now, trace)
+            .map(|key| vec![key])
+    }
+
+    /// The version `kid` of the keyring's signing key `name`, while it is published: for
+    /// tokens Sigil signed itself. The token's `alg` must be the key's.
+    pub(super) fn keyring_key(
+        &self,
+        name: &str,
+        kid: Option<&str>,
+        algorithm: Algorithm,
+        now: i64,
+        trace: &mut Trace,
+    ) -> Result<TrustedKey, VerifyRefused> {
         let keyring = self.setup.keys.keyring();
-        let loaded = keyring.get(INTERNAL_KEY);
+        let loaded = keyring.get(name);
         if loaded.is_none_or(|k| k.spec.algorithm != algorithm) {
             trace.record("algorithm", false, || {
-                format!("{algorithm} is not the internal key's algorithm")
+                format!("{algorithm} is not the algorithm of signing key `{name}`")
             });
             return Err(VerifyRefused::AlgorithmNotAllowed(algorithm.to_string()));
         }
@@ -114,12 +128,12 @@ impl TrustedIssuers {
         let key = kid.and_then(|kid| Some((kid, loaded?.verifier(kid, now)?)));
         match key {
             Some((kid, key)) => {
-                trace.record("key", true, || format!("internal kid {kid}"));
-                Ok(vec![TrustedKey::internal(kid, algorithm, key.clone())])
+                trace.record("key", true, || format!("kid {kid} of signing key `{name}`"));
+                Ok(TrustedKey::internal(kid, algorithm, key.clone()))
             }
             None => {
                 trace.record("key", false, || {
-                    "no published internal key has this kid".to_owned()
+                    format!("no published version of signing key `{name}` has this kid")
                 });
                 Err(VerifyRefused::UnknownKey)
             }

@@ -147,8 +147,9 @@ impl TrustedIssuers {
     }
 
     /// Verifies a token Sigil minted as `iss` with the signing key `signing_key` (RFC 7662
-    /// introspection): the same size, format and signature steps, the keyring's published
-    /// versions as keys, and the time rules without leeway. Answers its claims.
+    /// introspection): the same size, format and signature steps, the key chosen from the
+    /// keyring as for the internal issuer (its algorithm, a published version), and the time
+    /// rules without leeway. Answers its claims.
     pub fn verify_issued(
         &self,
         token: &str,
@@ -161,12 +162,13 @@ impl TrustedIssuers {
         if parsed.unverified_issuer() != Some(iss) {
             return Err(VerifyRefused::UnknownIssuer);
         }
-        let keyring = self.setup.keys.keyring();
-        let key = parsed
-            .unverified_kid()
-            .and_then(|kid| Some((kid, keyring.get(signing_key)?.verifier(kid, now)?)))
-            .map(|(kid, key)| TrustedKey::internal(kid, parsed.algorithm(), key.clone()))
-            .ok_or(VerifyRefused::UnknownKey)?;
+        let key = self.keyring_key(
+            signing_key,
+            parsed.unverified_kid(),
+            parsed.algorithm(),
+            now,
+            trace,
+        )?;
         let (claims, _) = check_signature(&parsed, std::slice::from_ref(&key), trace)?;
         claims::check_issued_times(&claims, now)?;
         Ok(claims)

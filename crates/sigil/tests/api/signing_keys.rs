@@ -612,6 +612,18 @@ async fn a_body_over_the_limit_answers_413() {
 }
 
 #[tokio::test]
+async fn a_body_over_the_limit_answers_413_even_with_a_bad_query() {
+    let app = TestApp::builder().max_body_bytes(1024).build().await;
+    let body = json!({"name": "k", "type": "x".repeat(2048)});
+
+    let refused = app
+        .send_json(Method::POST, &format!("{KEYS}?validate=maybe"), &body)
+        .await;
+
+    refused.assert_error(StatusCode::PAYLOAD_TOO_LARGE, "body_too_large");
+}
+
+#[tokio::test]
 async fn a_declared_content_length_over_the_limit_answers_413() {
     let app = TestApp::builder().max_body_bytes(1024).build().await;
     let body = serde_json::to_vec(&json!({"name": "k", "type": "x".repeat(2048)})).expect("json");

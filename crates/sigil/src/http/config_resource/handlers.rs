@@ -46,12 +46,20 @@ impl Target {
     }
 }
 
-/// What every request to a resource starts from: the route parameters, the query
-/// conventions and the headers.
+/// What every request to a resource starts from: the route parameters, the query string and
+/// the headers. The query conventions are read in the handler, after the body, so a request
+/// with both a bad body and a bad query gets the body's answer.
 pub(super) struct Call {
     target: Target,
-    conventions: Conventions,
+    query: Option<String>,
     headers: HeaderMap,
+}
+
+impl Call {
+    /// The query conventions (`validate`, `fields`, `where`, paging) and the answer format.
+    fn conventions(&self) -> Result<Conventions, ApiError> {
+        Conventions::read(self.query.as_deref(), &self.headers)
+    }
 }
 
 impl<S: Send + Sync> FromRequestParts<S> for Call {
@@ -61,11 +69,9 @@ impl<S: Send + Sync> FromRequestParts<S> for Call {
         let params = RawPathParams::from_request_parts(parts, state)
             .await
             .map_err(IntoResponse::into_response)?;
-        let conventions = Conventions::read(parts.uri.query(), &parts.headers)
-            .map_err(IntoResponse::into_response)?;
         Ok(Call {
             target: Target::of(&params),
-            conventions,
+            query: parts.uri.query().map(str::to_owned),
             headers: parts.headers.clone(),
         })
     }
@@ -76,6 +82,7 @@ pub(super) async fn list<R: ConfigResource, const STATE: bool>(
     State(state): State<AppState>,
     call: Call,
 ) -> Result<Response, ApiError> {
+    let conventions = call.conventions()?;
     let scope = &call.target.scope;
     let items = R::list(&state, scope)?
         .iter()
@@ -85,7 +92,7 @@ pub(super) async fn list<R: ConfigResource, const STATE: bool>(
     if STATE {
         path = path.replacen("/v1/config/", "/v1/state/", 1);
     }
-    Ok(call.conventions.list(&path, items, R::CONFIG_FIELDS))
+    Ok(conventions.list(&path, items, R::CONFIG_FIELDS))
 }
 
 /// Reads one item: its configured view, or with `STATE` its state view.
@@ -93,11 +100,10 @@ pub(super) async fn read<R: ConfigResource, const STATE: bool>(
     State(state): State<AppState>,
     call: Call,
 ) -> Result<Response, ApiError> {
+    let conventions = call.conventions()?;
     let item = existing::<R>(&state, &call.target)?;
     let body = render::<R, STATE>(&state, &call.target.scope, &item)?;
-    Ok(call
-        .conventions
-        .item(StatusCode::OK, body, item.revision(), R::CONFIG_FIELDS))
+    Ok(conventions.item(StatusCode::OK, body, item.revision(), R::CONFIG_FIELDS))
 }
 
 fn render<R: ConfigResource, const STATE: bool>(
@@ -118,8 +124,9 @@ pub(super) async fn create<R: ConfigResource>(
     call: Call,
     payload: Payload,
 ) -> Result<Response, ApiError> {
+    let conventions = call.conventions()?;
     let fields = fields_from::<R>(&state, &call.target.scope, &payload, None)?;
-    write::<R>(&state, &call, fields, Expected::Absent).await
+    write::<R>(&state, &call, &conventions, fields, Expected::Absent).await
 }
 
 /// Creates or replaces an item.
@@ -128,10 +135,11 @@ pub(super) async fn put<R: ConfigResource>(
     call: Call,
     payload: Payload,
 ) -> Result<Response, ApiError> {
+    let conventions = call.conventions()?;
     let expected = resource::expected_for_put(if_match(&call.headers)?);
     let target = &call.target;
     let fields = fields_from::<R>(&state, &target.scope, &payload, Some(target.item()?))?;
-    write::<R>(&state, &call, fields, expected).await
+    write::<R>(&state, &call, &conventions, fields, expected).await
 }
 
 /// Merges a JSON merge patch (RFC 7396) into an item.
@@ -140,6 +148,7 @@ pub(super) async fn patch<R: ConfigResource>(
     call: Call,
     payload: Payload,
 ) -> Result<Response, ApiError> {
+    let conventions = call.conventions()?;
     let item = existing::<R>(&state, &call.target)?;
     let expected = Expected::Revision(if_match(&call.headers)?.unwrap_or(item.revision()));
     let patch = body::parse_value(payload.content_type.as_deref(), &payload.bytes)?;
@@ -151,7 +160,7 @@ pub(super) async fn patch<R: ConfigResource>(
     body::merge_patch(&mut merged, &patch);
     let mut fields: R::Fields = body::from_value(merged).map_err(ApiError::invalid)?;
     *R::name_field(&mut fields) = Some(item.name().to_owned());
-    write::<R>(&state, &call, fields, expected).await
+    write::<R>(&state, &call, &conventions, fields, expected).await
 }
 
 /// Deletes an item.
@@ -159,10 +168,11 @@ pub(super) async fn delete<R: ConfigResource>(
     State(state): State<AppState>,
     call: Call,
 ) -> Result<Response, ApiError> {
+    let conventions = call.conventions()?;
     let expected = if_match(&call.headers)?.map_or(Expected::Present, Expected::Revision);
     let target = &call.target;
     let name = target.item()?;
-    if call.conventions.query.validate {
+    if conventions.query.validate {
         let item = existing::<R>(&state, target)?;
         check_revision::<R>(&item, expected)?;
         R::check_delete(&state, &item)?;
@@ -176,10 +186,11 @@ pub(super) async fn delete<R: ConfigResource>(
 async fn write<R: ConfigResource>(
     state: &AppState,
     call: &Call,
+    conventions: &Conventions,
     mut fields: R::Fields,
     expected: Expected,
 ) -> Result<Response, ApiError> {
-    let (conventions, scope) = (&call.conventions, call.target.scope.as_slice());
+    let scope = call.target.scope.as_slice();
     if conventions.query.validate {
         let name = R::name_field(&mut fields).clone().unwrap_or_default();
         let existing = R::find(state, scope, &name)?;
