@@ -139,13 +139,7 @@ async fn load(
     sizes: Sizes,
     concurrency: usize,
 ) -> anyhow::Result<Loaded> {
-    let mut args = vec!["--data-dir".to_owned(), path_arg(data_dir)?];
-    args.extend(launch.args.iter().cloned());
-    let server = Server::start(&Launch {
-        args,
-        log: launch.log.clone(),
-        ..*launch
-    })?;
+    let server = start_on(launch, vec!["--data-dir".to_owned(), path_arg(data_dir)?])?;
     let bootstrap = Target::new(server.addr, String::new())?;
     let (share, root_token) = setup::initialise(&bootstrap).await?;
     let target = Target::new(server.addr, root_token.clone())?;
@@ -261,18 +255,13 @@ async fn restart(
 ) -> anyhow::Result<(Server, Restart)> {
     let key_file = data_dir.join("unseal.key");
     std::fs::write(&key_file, format!("{share}\n"))?;
-    let mut args = vec![
+    let args = vec![
         "--data-dir".to_owned(),
         path_arg(data_dir)?,
         "--unseal-key-file".to_owned(),
         path_arg(&key_file)?,
     ];
-    args.extend(launch.args.iter().cloned());
-    let server = Server::start(&Launch {
-        args,
-        log: launch.log.clone(),
-        ..*launch
-    })?;
+    let server = start_on(launch, args)?;
     let target = Target::new(server.addr, root_token.to_owned())?;
     loop {
         if server.spawned_at.elapsed() > READY_TIMEOUT {
@@ -350,4 +339,14 @@ fn path_arg(path: &Path) -> anyhow::Result<String> {
     path.to_str()
         .map(str::to_owned)
         .context("the data directory path is not UTF-8")
+}
+
+/// Starts the server of `launch` with `args` before its own.
+fn start_on(launch: &Launch<'_>, mut args: Vec<String>) -> anyhow::Result<Server> {
+    args.extend(launch.args.iter().cloned());
+    Server::start(&Launch {
+        args,
+        log: launch.log.clone(),
+        ..*launch
+    })
 }

@@ -104,7 +104,7 @@ async fn login(
     redeem(state.store.replays(), &verified, now)
         .await
         .map_err(|refused| match refused {
-            RedeemRefused::Storage(e) => ApiError::Fault(e.to_string()),
+            RedeemRefused::Storage(e) => e.into(),
             RedeemRefused::AlreadyRedeemed(_) => ApiError::Unauthenticated {
                 code: "token_replayed",
                 message: "this token was already used once; its issuer requires a fresh token \
