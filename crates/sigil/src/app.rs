@@ -16,6 +16,7 @@ use crate::minting::JwtIssuers;
 use crate::policies::Policies;
 use crate::seal::{Seal, SealRefused, SealStatus, Share, UnsealStep};
 use crate::signing_keys::{KeySpec, KeyUsage, KeyUser, SigningKeys};
+use crate::storage::postgres::PostgresStore;
 use crate::storage::sqlite::SqliteStore;
 use crate::storage::{StorageError, Store};
 use crate::trust::fetch::{FetchLimits, HttpFetcher};
@@ -67,6 +68,11 @@ impl App {
         let store: Arc<dyn Store> = match &config.storage {
             StorageTarget::Sqlite(path) => Arc::new(
                 SqliteStore::open(path)
+                    .await?
+                    .with_clock(move || store_clock.now()),
+            ),
+            StorageTarget::Postgres { url, password_file } => Arc::new(
+                PostgresStore::connect(url.expose(), password_file.as_deref())
                     .await?
                     .with_clock(move || store_clock.now()),
             ),

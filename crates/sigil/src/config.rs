@@ -27,9 +27,15 @@ pub struct ServeArgs {
     /// Base URL clients reach this server at [default: http://<listen>].
     #[arg(long, env = "SIGIL_PUBLIC_URL")]
     pub public_url: Option<String>,
-    /// Storage URL: `sqlite:PATH` [default: sqlite in the data directory].
+    /// Storage URL: `sqlite:PATH`, or `postgres://user@host:port/database?sslmode=verify-full`
+    /// for several nodes sharing one deployment [default: sqlite in the data directory].
+    /// Put the password in `--storage-password-file`, not in the URL.
     #[arg(long, env = "SIGIL_STORAGE")]
     pub storage: Option<String>,
+    /// File whose first line is the PostgreSQL password (it then takes the place of one in the
+    /// URL); never logged.
+    #[arg(long, env = "SIGIL_STORAGE_PASSWORD_FILE")]
+    pub storage_password_file: Option<PathBuf>,
     /// File with unseal key shares, one per line, applied at start (auto-unseal).
     #[arg(long, env = "SIGIL_UNSEAL_KEY_FILE")]
     pub unseal_key_file: Option<PathBuf>,
@@ -81,6 +87,41 @@ pub enum LogFormat {
 pub enum StorageTarget {
     /// A SQLite database file.
     Sqlite(PathBuf),
+    /// A PostgreSQL database several nodes may share.
+    Postgres {
+        /// The libpq-style URL; it may hold a password, so it never prints.
+        url: StorageUrl,
+        /// A file whose first line is the password.
+        password_file: Option<PathBuf>,
+    },
+}
+
+/// A database URL, which may carry a password: `Debug` shows it without one.
+#[derive(Clone, PartialEq, Eq)]
+pub struct StorageUrl(String);
+
+impl StorageUrl {
+    /// The URL itself, to connect with.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for StorageUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // `scheme://user:password@host...` → `scheme://user:[redacted]@host...`
+        let shown = match self.0.split_once("://") {
+            Some((scheme, rest)) => match rest.split_once('@') {
+                Some((user, host)) => match user.split_once(':') {
+                    Some((name, _)) => format!("{scheme}://{name}:[redacted]@{host}"),
+                    None => self.0.clone(),
+                },
+                None => self.0.clone(),
+            },
+            None => "[unparsed]".to_owned(),
+        };
+        f.write_str(&shown)
+    }
 }
 
 /// The validated configuration every other module reads.
@@ -130,6 +171,7 @@ struct FileConfig {
     data_dir: Option<PathBuf>,
     public_url: Option<String>,
     storage: Option<String>,
+    storage_password_file: Option<PathBuf>,
     unseal_key_file: Option<PathBuf>,
     max_body_bytes: Option<usize>,
     max_token_bytes: Option<usize>,
@@ -178,8 +220,18 @@ impl Config {
         let public_url_derived = given_url.is_none();
         let public_url = given_url.unwrap_or_else(|| format!("http://{listen}"));
         let public_url = check_public_url(&public_url)?;
+        let password_file = args
+            .storage_password_file
+            .clone()
+            .or(file.storage_password_file);
         let storage = match args.storage.clone().or(file.storage) {
-            Some(url) => parse_storage(&url)?,
+            Some(url) => parse_storage(&url, password_file)?,
+            None if password_file.is_some() => {
+                return Err(value(
+                    "storage_password_file",
+                    "needs a postgres:// --storage to apply to",
+                ));
+            }
             None => StorageTarget::Sqlite(data_dir.join("sigil.sqlite")),
         };
         let max_body_bytes = args
@@ -285,17 +337,32 @@ fn check_public_url(url: &str) -> Result<String, ConfigInvalid> {
     }
 }
 
-fn parse_storage(url: &str) -> Result<StorageTarget, ConfigInvalid> {
+fn parse_storage(
+    url: &str,
+    password_file: Option<PathBuf>,
+) -> Result<StorageTarget, ConfigInvalid> {
     if let Some(path) = url
         .strip_prefix("sqlite://")
         .or_else(|| url.strip_prefix("sqlite:"))
         && !path.is_empty()
     {
+        if password_file.is_some() {
+            return Err(value(
+                "storage_password_file",
+                "applies to PostgreSQL only; SQLite has no password",
+            ));
+        }
         return Ok(StorageTarget::Sqlite(PathBuf::from(path)));
+    }
+    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        return Ok(StorageTarget::Postgres {
+            url: StorageUrl(url.to_owned()),
+            password_file,
+        });
     }
     Err(value(
         "storage",
-        "must be sqlite:PATH (PostgreSQL is not supported by this build yet)",
+        "must be sqlite:PATH or postgres://user@host:port/database",
     ))
 }
 
@@ -375,5 +442,59 @@ mod tests {
         };
         let err = Config::resolve(&args).unwrap_err().to_string();
         assert!(err.starts_with("max_token_bytes:"), "{err}");
+    }
+
+    #[test]
+    fn a_postgres_url_selects_postgres_and_never_prints_its_password() {
+        let args = ServeArgs {
+            storage: Some(
+                "postgres://sigil:s3cret@db.internal:5432/sigil?sslmode=verify-full".into(),
+            ),
+            storage_password_file: Some(PathBuf::from("/run/secrets/db")),
+            ..ServeArgs::default()
+        };
+
+        let config = Config::resolve(&args).unwrap();
+
+        let StorageTarget::Postgres { url, password_file } = &config.storage else {
+            panic!("expected PostgreSQL, got {:?}", config.storage);
+        };
+        assert_eq!(password_file.as_deref(), Some(Path::new("/run/secrets/db")));
+        assert!(url.expose().contains("s3cret"));
+        let shown = format!("{config:?}");
+        assert!(!shown.contains("s3cret"), "{shown}");
+        assert!(
+            shown.contains("postgres://sigil:[redacted]@db.internal:5432/sigil"),
+            "{shown}"
+        );
+    }
+
+    #[test]
+    fn a_password_file_without_postgres_is_refused() {
+        for storage in [None, Some("sqlite:/tmp/x.sqlite".to_owned())] {
+            let args = ServeArgs {
+                storage,
+                storage_password_file: Some(PathBuf::from("/run/secrets/db")),
+                ..ServeArgs::default()
+            };
+            let refused = Config::resolve(&args).unwrap_err();
+            assert!(
+                refused.to_string().starts_with("storage_password_file:"),
+                "{refused}"
+            );
+        }
+    }
+
+    #[test]
+    fn an_unknown_storage_scheme_names_both_schemes() {
+        let args = ServeArgs {
+            storage: Some("mysql://x".into()),
+            ..ServeArgs::default()
+        };
+        let refused = Config::resolve(&args).unwrap_err().to_string();
+        assert!(
+            refused.contains("sqlite:PATH") && refused.contains("postgres://"),
+            "{refused}"
+        );
     }
 }

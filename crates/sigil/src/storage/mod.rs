@@ -4,7 +4,9 @@
 
 mod error;
 mod pages;
+pub mod postgres;
 mod records;
+mod sql;
 pub mod sqlite;
 
 #[cfg(test)]

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use sqlx::sqlite::{SqlitePool, SqliteRow};
 
-use super::{backend, check_expected, column, json_column};
+use super::{backend, check_expected, column, is_unique_violation, json_column};
 use crate::storage::{DocumentKind, DocumentRecord, DocumentStore, Expected, Stamps, StorageError};
 
 /// `SELECT` of every column `document_from_row` reads; a macro so `concat!` can extend it.
@@ -124,8 +124,8 @@ impl DocumentStore for SqliteDocumentStore {
         .map_err(backend("reading a document"))?
         .map(|row| {
             Ok::<_, StorageError>((
-                column::<i64>(&row, kind, "revision")?,
-                column::<i64>(&row, kind, "created_at")?,
+                column::<_, i64>(&row, kind, "revision")?,
+                column::<_, i64>(&row, kind, "created_at")?,
             ))
         })
         .transpose()?;
@@ -213,7 +213,7 @@ impl DocumentStore for SqliteDocumentStore {
         .fetch_optional(&mut *tx)
         .await
         .map_err(backend("reading a document"))?
-        .map(|row| column::<i64>(&row, kind.as_str(), "revision"))
+        .map(|row| column::<_, i64>(&row, kind.as_str(), "revision"))
         .transpose()?;
         check_expected(kind.as_str(), name, expected, stored)?;
         // Children belong to a document that was there: `Expected::Any` of a missing one
@@ -257,10 +257,4 @@ fn document_from_row(kind: DocumentKind, row: &SqliteRow) -> Result<DocumentReco
         created_at: column(row, label, "created_at")?,
         updated_at: column(row, label, "updated_at")?,
     })
-}
-
-fn is_unique_violation(error: &sqlx::Error) -> bool {
-    error
-        .as_database_error()
-        .is_some_and(|e| e.is_unique_violation())
 }

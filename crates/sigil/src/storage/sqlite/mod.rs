@@ -10,23 +10,22 @@ mod signing_keys;
 
 use std::path::Path;
 use std::sync::Arc;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use async_trait::async_trait;
-use sqlx::migrate::{Migration, MigrationType, Migrator};
 use sqlx::sqlite::{
-    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteRow,
-    SqliteSynchronous,
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
-use sqlx::{Row, SqlSafeStr, Sqlite};
 
 use self::documents::SqliteDocumentStore;
 use self::replays::SqliteReplayStore;
 use self::seal::SqliteSealStore;
 use self::signing_keys::SqliteSigningKeyStore;
-use super::{
-    DocumentStore, Expected, ReplayStore, SealStore, SigningKeyStore, StorageError, Store,
+use super::sql::{
+    Migrations, backend, check_expected, column, is_unique_violation, json_column, migrator,
+    system_now,
 };
+use super::{DocumentStore, ReplayStore, SealStore, SigningKeyStore, StorageError, Store};
 
 /// How long a write waits for another connection's write lock before failing.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
@@ -36,7 +35,7 @@ const MAX_CONNECTIONS: u32 = 4;
 
 /// Every migration, embedded in the binary. Versions and descriptions follow the file names,
 /// as `sqlx::migrate!` would derive them; a test checks that no file is missing here.
-const MIGRATIONS: &[(i64, &str, &str)] = &[
+const MIGRATIONS: &Migrations = &[
     (
         1,
         "initial",
@@ -103,7 +102,7 @@ impl SqliteStore {
             .connect_with(options)
             .await
             .map_err(backend("opening the database"))?;
-        migrator()
+        migrator(MIGRATIONS)
             .run(&pool)
             .await
             .map_err(|error| StorageError::Backend(format!("applying migrations: {error}")))?;
@@ -161,22 +160,6 @@ impl Store for SqliteStore {
     }
 }
 
-fn migrator() -> Migrator {
-    let migrations = MIGRATIONS
-        .iter()
-        .map(|&(version, description, sql)| {
-            Migration::new(
-                version,
-                description.into(),
-                MigrationType::Simple,
-                sql.into_sql_str(),
-                false,
-            )
-        })
-        .collect();
-    Migrator::with_migrations(migrations)
-}
-
 /// Creates missing parent directories (0700) and an empty database file (0600). SQLite gives
 /// its `-wal` and `-shm` files the main file's permissions, so they stay private too.
 async fn create_database_file(path: &Path) -> Result<(), StorageError> {
@@ -204,73 +187,6 @@ async fn create_database_file(path: &Path) -> Result<(), StorageError> {
             path.display()
         ))),
     }
-}
-
-fn system_now() -> i64 {
-    // A host clock before 1970 is broken; 0 keeps the store working instead of panicking.
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |since| {
-            i64::try_from(since.as_secs()).unwrap_or(i64::MAX)
-        })
-}
-
-/// Checks `expected` against the stored revision (`None`: no such item).
-fn check_expected(
-    kind: &'static str,
-    name: &str,
-    expected: Expected,
-    stored: Option<i64>,
-) -> Result<(), StorageError> {
-    match (expected, stored) {
-        (Expected::Absent, Some(_)) => Err(StorageError::AlreadyExists {
-            kind,
-            name: name.to_owned(),
-        }),
-        (Expected::Revision(_) | Expected::Present, None) => Err(StorageError::NotFound {
-            kind,
-            name: name.to_owned(),
-        }),
-        (Expected::Revision(expected), Some(actual)) if expected != actual => {
-            Err(StorageError::RevisionMismatch {
-                kind,
-                name: name.to_owned(),
-                expected,
-                actual,
-            })
-        }
-        _ => Ok(()),
-    }
-}
-
-/// Maps a sqlx failure to `Backend`, naming what was being done. sqlx's messages carry the
-/// database's text and never the bound values, so no secret reaches the message.
-fn backend(doing: &'static str) -> impl FnOnce(sqlx::Error) -> StorageError {
-    move |error| StorageError::Backend(format!("{doing}: {error}"))
-}
-
-/// Reads one column; a value that does not decode is corruption, not a backend failure.
-fn column<'r, T>(row: &'r SqliteRow, kind: &'static str, name: &str) -> Result<T, StorageError>
-where
-    T: sqlx::Decode<'r, Sqlite> + sqlx::Type<Sqlite>,
-{
-    row.try_get(name).map_err(|error| StorageError::Corrupt {
-        kind,
-        reason: error.to_string(),
-    })
-}
-
-/// Reads a JSON text column into a value.
-fn json_column(
-    row: &SqliteRow,
-    kind: &'static str,
-    name: &str,
-) -> Result<serde_json::Value, StorageError> {
-    let text: String = column(row, kind, name)?;
-    serde_json::from_str(&text).map_err(|error| StorageError::Corrupt {
-        kind,
-        reason: format!("column `{name}` is not JSON: {error}"),
-    })
 }
 
 #[cfg(test)]

@@ -9,6 +9,7 @@ use async_trait::async_trait;
 use sqlx::sqlite::{SqliteConnection, SqlitePool, SqliteRow};
 
 use super::{backend, check_expected, column, json_column};
+use crate::storage::sql::{refuse_duplicate_versions, to_json};
 use crate::storage::{
     Expected, KeyVersionRecord, SigningKeyRecord, SigningKeyStore, Stamps, StorageError,
 };
@@ -140,8 +141,8 @@ impl SigningKeyStore for SqliteSigningKeyStore {
             .map_err(backend("reading a signing key"))?
             .map(|row| {
                 Ok::<_, StorageError>((
-                    column::<i64>(&row, KIND, "revision")?,
-                    column::<i64>(&row, KIND, "created_at")?,
+                    column::<_, i64>(&row, KIND, "revision")?,
+                    column::<_, i64>(&row, KIND, "created_at")?,
                 ))
             })
             .transpose()?;
@@ -186,7 +187,7 @@ impl SigningKeyStore for SqliteSigningKeyStore {
             .fetch_optional(&mut *tx)
             .await
             .map_err(backend("reading a signing key"))?
-            .map(|row| column::<i64>(&row, KIND, "revision"))
+            .map(|row| column::<_, i64>(&row, KIND, "revision"))
             .transpose()?;
         check_expected(KIND, name, expected, stored)?;
         // Versions go with the key (ON DELETE CASCADE); secure_delete zeroes their pages.
@@ -283,22 +284,6 @@ async fn refuse_kid_in_use(
     }
 }
 
-/// Two entries with one version number would silently collapse into one row.
-fn refuse_duplicate_versions(record: &SigningKeyRecord) -> Result<(), StorageError> {
-    for (position, version) in record.versions.iter().enumerate() {
-        if record.versions[..position]
-            .iter()
-            .any(|earlier| earlier.version == version.version)
-        {
-            return Err(StorageError::AlreadyExists {
-                kind: VERSION_KIND,
-                name: format!("{} version {}", record.name, version.version),
-            });
-        }
-    }
-    Ok(())
-}
-
 fn key_from_row(row: &SqliteRow) -> Result<SigningKeyRecord, StorageError> {
     Ok(SigningKeyRecord {
         name: column(row, KIND, "name")?,
@@ -325,9 +310,4 @@ fn version_from_row(row: &SqliteRow) -> Result<KeyVersionRecord, StorageError> {
         public_jwk: json_column(row, VERSION_KIND, "public_jwk")?,
         sealed_private_key: column(row, VERSION_KIND, "sealed_private_key")?,
     })
-}
-
-fn to_json(value: &serde_json::Value) -> Result<String, StorageError> {
-    serde_json::to_string(value)
-        .map_err(|error| StorageError::Backend(format!("serialising JSON: {error}")))
 }

@@ -144,25 +144,7 @@ async fn connections_use_wal_full_sync_foreign_keys_and_secure_delete() {
 
 #[test]
 fn every_migration_file_is_embedded() {
-    let directory = Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations/sqlite");
-    let mut on_disk: Vec<(i64, String, String)> = std::fs::read_dir(&directory)
-        .unwrap()
-        .map(|entry| {
-            let path = entry.unwrap().path();
-            let stem = path.file_stem().unwrap().to_str().unwrap().to_owned();
-            let (version, description) = stem.split_once('_').unwrap();
-            let sql = std::fs::read_to_string(&path).unwrap();
-            (version.parse().unwrap(), description.replace('_', " "), sql)
-        })
-        .collect();
-    on_disk.sort();
-
-    let embedded: Vec<(i64, String, String)> = MIGRATIONS
-        .iter()
-        .map(|&(version, description, sql)| (version, description.to_owned(), sql.to_owned()))
-        .collect();
-
-    assert_eq!(embedded, on_disk);
+    crate::storage::sql::assert_every_migration_embedded("sqlite", MIGRATIONS);
 }
 
 #[tokio::test]

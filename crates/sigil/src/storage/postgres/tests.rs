@@ -1,0 +1,152 @@
+//! The conformance suite on a real PostgreSQL, plus what only PostgreSQL shows: embedded
+//! migrations, nodes starting together, a password from a file, and URLs never echoed. Each
+//! test gets a database of its own in the cluster `SIGIL_TEST_POSTGRES_URL` names (the test
+//! command starts a throwaway one); without it these tests fail, they never skip.
+
+use std::str::FromStr;
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use sqlx::postgres::PgConnectOptions;
+use sqlx::{ConnectOptions, Connection};
+
+use super::{MIGRATIONS, PostgresStore};
+use crate::storage::conformance::{TestClock, conformance_tests};
+use crate::storage::{StorageError, Store};
+
+/// The cluster the tests use; its user may create databases.
+fn cluster() -> PgConnectOptions {
+    let url = std::env::var("SIGIL_TEST_POSTGRES_URL").unwrap_or_else(|_| {
+        panic!(
+            "SIGIL_TEST_POSTGRES_URL is not set: run ./scripts/test, which starts a throwaway \
+             PostgreSQL, or name a cluster whose user may create databases"
+        )
+    });
+    PgConnectOptions::from_str(&url).expect("SIGIL_TEST_POSTGRES_URL is a postgres:// URL")
+}
+
+/// A database that exists for one test and is dropped after it.
+pub(crate) struct TestDatabase {
+    name: String,
+}
+
+impl TestDatabase {
+    /// Creates an empty database with a name no other test process uses.
+    pub(crate) async fn create() -> (TestDatabase, PgConnectOptions) {
+        static NEXT: AtomicU32 = AtomicU32::new(0);
+        let name = format!(
+            "sigil_test_{}_{}_{}",
+            std::process::id(),
+            NEXT.fetch_add(1, Ordering::Relaxed),
+            crate::storage::sql::system_now()
+        );
+        let mut admin = cluster()
+            .connect()
+            .await
+            .expect("connect to the test cluster");
+        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE \"{name}\"")))
+            .execute(&mut admin)
+            .await
+            .expect("create a test database");
+        admin.close().await.ok();
+        let options = cluster().database(&name);
+        (TestDatabase { name }, options)
+    }
+}
+
+impl Drop for TestDatabase {
+    fn drop(&mut self) {
+        let name = self.name.clone();
+        // Drop runs outside async: a thread of its own with a runtime of its own.
+        let dropped = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .ok()?;
+            runtime.block_on(async {
+                let mut admin = cluster().connect().await.ok()?;
+                sqlx::query(sqlx::AssertSqlSafe(format!(
+                    "DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"
+                )))
+                .execute(&mut admin)
+                .await
+                .ok()
+            })
+        });
+        let _ = dropped.join();
+    }
+}
+
+async fn postgres_backend(clock: TestClock) -> (PostgresStore, TestDatabase) {
+    let (database, options) = TestDatabase::create().await;
+    let store = PostgresStore::connect_with(options)
+        .await
+        .unwrap()
+        .with_clock(move || clock.now());
+    (store, database)
+}
+
+conformance_tests!(postgres_backend);
+
+#[test]
+fn every_migration_file_is_embedded() {
+    crate::storage::sql::assert_every_migration_embedded("postgres", MIGRATIONS);
+}
+
+#[tokio::test]
+async fn nodes_starting_together_migrate_once() {
+    let (_database, options) = TestDatabase::create().await;
+
+    let starts: Vec<_> = (0..4)
+        .map(|_| tokio::spawn(PostgresStore::connect_with(options.clone())))
+        .collect();
+
+    for start in starts {
+        let store = start.await.unwrap().unwrap();
+        assert_eq!(store.change_counter().await.unwrap(), 0);
+    }
+}
+
+#[tokio::test]
+async fn reconnecting_keeps_the_data_and_reapplies_no_migration() {
+    let (_database, options) = TestDatabase::create().await;
+    let first = PostgresStore::connect_with(options.clone()).await.unwrap();
+    first
+        .replays()
+        .first_use("https://idp", "jti-1", 100, 1)
+        .await
+        .unwrap();
+    first.pool.close().await;
+
+    let second = PostgresStore::connect_with(options).await.unwrap();
+
+    assert!(
+        !second
+            .replays()
+            .first_use("https://idp", "jti-1", 100, 2)
+            .await
+            .unwrap()
+    );
+}
+
+#[tokio::test]
+async fn a_password_file_supplies_the_password_and_a_bad_url_is_never_echoed() {
+    let directory = tempfile::tempdir().unwrap();
+    let file = directory.path().join("password");
+    std::fs::write(&file, "not-the-password\nsecond line ignored\n").unwrap();
+    let url = "postgres://sigil:hunter2-secret@127.0.0.1:1/sigil?sslmode=disable";
+
+    let refused = PostgresStore::connect(url, Some(&file)).await;
+
+    let Err(StorageError::Backend(message)) = refused else {
+        panic!("a closed port must fail to connect");
+    };
+    assert!(!message.contains("hunter2"), "{message}");
+    assert!(!message.contains("not-the-password"), "{message}");
+
+    let Err(StorageError::Backend(message)) =
+        PostgresStore::connect("postgres://sigil:hunter2-secret@[bad/sigil", None).await
+    else {
+        panic!("a malformed URL must be refused");
+    };
+    assert!(!message.contains("hunter2"), "{message}");
+}

@@ -1,0 +1,162 @@
+//! What the SQL backends (SQLite, PostgreSQL) share, so both judge and report alike: the check
+//! of `Expected` against a stored revision, the refusal of duplicate version numbers, failure
+//! mapping that never echoes bound values, column decoding, and the system clock.
+
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use sqlx::migrate::{Migration, MigrationType, Migrator};
+use sqlx::{ColumnIndex, Decode, Row, SqlSafeStr, Type};
+
+use super::{Expected, SigningKeyRecord, StorageError};
+
+/// Checks `expected` against the stored revision (`None`: no such item).
+pub(super) fn check_expected(
+    kind: &'static str,
+    name: &str,
+    expected: Expected,
+    stored: Option<i64>,
+) -> Result<(), StorageError> {
+    match (expected, stored) {
+        (Expected::Absent, Some(_)) => Err(StorageError::AlreadyExists {
+            kind,
+            name: name.to_owned(),
+        }),
+        (Expected::Revision(_) | Expected::Present, None) => Err(StorageError::NotFound {
+            kind,
+            name: name.to_owned(),
+        }),
+        (Expected::Revision(expected), Some(actual)) if expected != actual => {
+            Err(StorageError::RevisionMismatch {
+                kind,
+                name: name.to_owned(),
+                expected,
+                actual,
+            })
+        }
+        _ => Ok(()),
+    }
+}
+
+/// Two entries with one version number would silently collapse into one row.
+pub(super) fn refuse_duplicate_versions(record: &SigningKeyRecord) -> Result<(), StorageError> {
+    for (position, version) in record.versions.iter().enumerate() {
+        if record.versions[..position]
+            .iter()
+            .any(|earlier| earlier.version == version.version)
+        {
+            return Err(StorageError::AlreadyExists {
+                kind: "signing key version",
+                name: format!("{} version {}", record.name, version.version),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// Maps a sqlx failure to `Backend`, naming what was being done. sqlx's messages carry the
+/// database's text and never the bound values, so no secret reaches the message.
+pub(super) fn backend(doing: &'static str) -> impl FnOnce(sqlx::Error) -> StorageError {
+    move |error| StorageError::Backend(format!("{doing}: {error}"))
+}
+
+/// Whether a failure is a unique constraint refusing a write.
+pub(super) fn is_unique_violation(error: &sqlx::Error) -> bool {
+    error
+        .as_database_error()
+        .is_some_and(|e| e.is_unique_violation())
+}
+
+/// Reads one column; a value that does not decode is corruption, not a backend failure.
+pub(super) fn column<'r, R, T>(
+    row: &'r R,
+    kind: &'static str,
+    name: &str,
+) -> Result<T, StorageError>
+where
+    R: Row,
+    T: Decode<'r, R::Database> + Type<R::Database>,
+    for<'n> &'n str: ColumnIndex<R>,
+{
+    row.try_get(name).map_err(|error| StorageError::Corrupt {
+        kind,
+        reason: error.to_string(),
+    })
+}
+
+/// Reads a JSON text column into a value.
+pub(super) fn json_column<R>(
+    row: &R,
+    kind: &'static str,
+    name: &str,
+) -> Result<serde_json::Value, StorageError>
+where
+    R: Row,
+    for<'r> String: Decode<'r, R::Database> + Type<R::Database>,
+    for<'n> &'n str: ColumnIndex<R>,
+{
+    let text: String = column(row, kind, name)?;
+    serde_json::from_str(&text).map_err(|error| StorageError::Corrupt {
+        kind,
+        reason: format!("column `{name}` is not JSON: {error}"),
+    })
+}
+
+/// A JSON value as the text a column holds.
+pub(super) fn to_json(value: &serde_json::Value) -> Result<String, StorageError> {
+    serde_json::to_string(value)
+        .map_err(|error| StorageError::Backend(format!("serialising JSON: {error}")))
+}
+
+/// Unix seconds now; a host clock before 1970 is broken, and 0 keeps the store working.
+pub(super) fn system_now() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |since| {
+            i64::try_from(since.as_secs()).unwrap_or(i64::MAX)
+        })
+}
+
+/// Migrations embedded in the binary: `(version, description, SQL)`, named as
+/// `sqlx::migrate!` would derive them from the files.
+pub(super) type Migrations = [(i64, &'static str, &'static str)];
+
+/// A migrator over embedded migrations.
+pub(super) fn migrator(migrations: &'static Migrations) -> Migrator {
+    let migrations = migrations
+        .iter()
+        .map(|&(version, description, sql)| {
+            Migration::new(
+                version,
+                description.into(),
+                MigrationType::Simple,
+                sql.into_sql_str(),
+                false,
+            )
+        })
+        .collect();
+    Migrator::with_migrations(migrations)
+}
+
+/// Asserts that `migrations` are exactly the files of `migrations/<folder>`.
+#[cfg(test)]
+pub(super) fn assert_every_migration_embedded(folder: &str, migrations: &Migrations) {
+    let directory = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("migrations")
+        .join(folder);
+    let mut on_disk: Vec<(i64, String, String)> = std::fs::read_dir(&directory)
+        .unwrap()
+        .map(|entry| {
+            let path = entry.unwrap().path();
+            let stem = path.file_stem().unwrap().to_str().unwrap().to_owned();
+            let (version, description) = stem.split_once('_').unwrap();
+            let sql = std::fs::read_to_string(&path).unwrap();
+            (version.parse().unwrap(), description.replace('_', " "), sql)
+        })
+        .collect();
+    on_disk.sort();
+    let embedded: Vec<(i64, String, String)> = migrations
+        .iter()
+        .map(|&(version, description, sql)| (version, description.to_owned(), sql.to_owned()))
+        .collect();
+    assert_eq!(embedded, on_disk);
+}
