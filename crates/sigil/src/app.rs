@@ -27,6 +27,10 @@ use crate::trust::{
 /// How often a node checks whether another node changed the configuration.
 pub const RECONCILE_INTERVAL: Duration = Duration::from_secs(1);
 
+/// How often a node whose store pushes change notifications (PostgreSQL) checks the change
+/// counter anyway: heals a notification lost with a dropped connection.
+pub const NOTIFIED_RECONCILE_INTERVAL: Duration = Duration::from_secs(30);
+
 /// Everything a request needs, built once.
 pub struct App {
     /// The validated configuration.
@@ -247,14 +251,32 @@ impl App {
     }
 
     /// Reloads the in-memory configuration whenever the store's change counter moves (another
-    /// node, or this one, wrote), checking every `RECONCILE_INTERVAL`, until `shutdown` flips.
+    /// node, or this one, wrote), until `shutdown` flips: at once when the store notifies a
+    /// change, and every `NOTIFIED_RECONCILE_INTERVAL` anyway; a store that cannot notify is
+    /// polled every `RECONCILE_INTERVAL`.
     pub fn spawn_reconciler(self: &Arc<Self>, mut shutdown: watch::Receiver<bool>) {
         let app = self.clone();
         tokio::spawn(async move {
             let mut seen = app.store.change_counter().await.ok();
+            let mut notified = app.store.change_notifications();
+            let interval = match notified {
+                Some(_) => NOTIFIED_RECONCILE_INTERVAL,
+                None => RECONCILE_INTERVAL,
+            };
             loop {
+                let notification = async {
+                    let pushed = match notified.as_mut() {
+                        Some(hints) => hints.changed().await.is_ok(),
+                        None => false,
+                    };
+                    if !pushed {
+                        // No feed (or it ended): only the interval wakes this loop.
+                        std::future::pending::<()>().await;
+                    }
+                };
                 tokio::select! {
-                    _ = tokio::time::sleep(RECONCILE_INTERVAL) => {}
+                    _ = tokio::time::sleep(interval) => {}
+                    _ = notification => {}
                     _ = shutdown.changed() => return,
                 }
                 let counter = match app.store.change_counter().await {

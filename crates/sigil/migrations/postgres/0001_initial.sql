@@ -80,7 +80,8 @@ CREATE TABLE replays (
 CREATE INDEX replays_by_expiry ON replays (expires_at);
 
 -- The change counter every configuration write bumps, whoever writes; each bump also notifies
--- `sigil_config_changes`, so listening nodes reload at once instead of at their next poll.
+-- `sigil_config_changes` (PostgreSQL delivers one per transaction), so listening nodes reload
+-- at once instead of at their next reconcile.
 CREATE TABLE config_changes (
     id      SMALLINT NOT NULL PRIMARY KEY CHECK (id = 1),
     counter BIGINT   NOT NULL CHECK (counter >= 0)
@@ -97,6 +98,6 @@ END;
 $$;
 
 CREATE TRIGGER documents_changed AFTER INSERT OR UPDATE OR DELETE ON documents
-    FOR EACH STATEMENT EXECUTE FUNCTION sigil_config_changed();
+    FOR EACH ROW EXECUTE FUNCTION sigil_config_changed();
 CREATE TRIGGER signing_keys_changed AFTER INSERT OR UPDATE OR DELETE ON signing_keys
-    FOR EACH STATEMENT EXECUTE FUNCTION sigil_config_changed();
+    FOR EACH ROW EXECUTE FUNCTION sigil_config_changed();

@@ -8,7 +8,7 @@ use super::refused::ExchangeRefused;
 use crate::identity::{MappingTable, MappingTrace, Resolved, resolve};
 use crate::minting::{Constraints, JwtIssuers, MintRefused, MintRequest, Minted};
 use crate::signing_keys::Keyring;
-use crate::storage::ReplayStore;
+use crate::storage::{ReplayStore, StorageError};
 use crate::trust::{RedeemRefused, Trace, TrustedIssuers, Verified, redeem};
 
 /// RFC 8693 §3 token type identifiers Sigil accepts.
@@ -173,6 +173,12 @@ impl Exchange<'_> {
         redeem(self.replays, &subject, self.now)
             .await
             .map_err(|refused| match refused {
+                RedeemRefused::Storage(StorageError::Unavailable(cause)) => {
+                    tracing::warn!(%cause, "database unavailable");
+                    ExchangeRefused::Unavailable(
+                        "the database cannot be reached; retry shortly".into(),
+                    )
+                }
                 RedeemRefused::Storage(e) => ExchangeRefused::Fault(e.to_string()),
                 other => ExchangeRefused::grant(other.to_string()),
             })?;

@@ -48,6 +48,8 @@ pub enum ApiError {
     TooLarge { limit: usize },
     /// 503 while sealed.
     Sealed,
+    /// 503 while the database cannot be reached.
+    StorageUnavailable,
     /// 500: the cause is logged, never shown.
     Fault(String),
 }
@@ -126,6 +128,13 @@ impl ApiError {
                 StatusCode::SERVICE_UNAVAILABLE,
                 "sealed",
                 "Sigil is sealed; unseal it with a quorum of unseal keys".into(),
+            ),
+            ApiError::StorageUnavailable => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "storage_unavailable",
+                "the database cannot be reached; retry once it is back (minting, verification, \
+                 discovery and JWKS keep answering from memory)"
+                    .into(),
             ),
             ApiError::Fault(_) => (
                 StatusCode::INTERNAL_SERVER_ERROR,
@@ -229,6 +238,10 @@ impl From<StorageError> for ApiError {
             StorageError::NotFound { .. } => ApiError::NotFound(error.to_string()),
             StorageError::RevisionMismatch { .. } => {
                 ApiError::PreconditionFailed(error.to_string())
+            }
+            StorageError::Unavailable(cause) => {
+                tracing::warn!(%cause, "database unavailable");
+                ApiError::StorageUnavailable
             }
             other => ApiError::Fault(other.to_string()),
         }

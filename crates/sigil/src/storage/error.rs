@@ -29,7 +29,11 @@ pub enum StorageError {
     /// A stored row could not be decoded (corruption or a newer schema).
     #[error("stored {kind} is corrupt: {reason}")]
     Corrupt { kind: &'static str, reason: String },
-    /// The backend failed (I/O, connection, constraint we did not expect).
+    /// The database cannot be reached (connection refused or lost, pool exhausted, server
+    /// shutting down): the request may succeed once it is back.
+    #[error("the database is unavailable: {0}")]
+    Unavailable(String),
+    /// The backend failed (a constraint we did not expect, an unexpected answer).
     #[error("storage backend failed: {0}")]
     Backend(String),
 }

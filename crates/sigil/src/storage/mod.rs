@@ -47,6 +47,12 @@ pub trait Store: Send + Sync + 'static {
     /// A counter every configuration write (documents, signing keys) increments, by any node:
     /// a node that sees it move reloads its in-memory configuration.
     async fn change_counter(&self) -> Result<i64, StorageError>;
+    /// Pushed hints that the change counter may have moved (PostgreSQL's LISTEN/NOTIFY): each
+    /// notification, and each reconnection of the listener (notifications may have been lost),
+    /// bumps the value. `None` for a backend that can only be polled.
+    fn change_notifications(&self) -> Option<tokio::sync::watch::Receiver<u64>> {
+        None
+    }
     /// Cheap round trip proving the backend answers (for `/readyz`).
     async fn ping(&self) -> Result<(), StorageError>;
 }

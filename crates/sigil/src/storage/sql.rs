@@ -53,10 +53,36 @@ pub(super) fn refuse_duplicate_versions(record: &SigningKeyRecord) -> Result<(),
     Ok(())
 }
 
-/// Maps a sqlx failure to `Backend`, naming what was being done. sqlx's messages carry the
-/// database's text and never the bound values, so no secret reaches the message.
+/// Maps a sqlx failure to `Unavailable` when the database cannot be reached, else `Backend`,
+/// naming what was being done. sqlx's messages carry the database's text and never the bound
+/// values, so no secret reaches the message.
 pub(super) fn backend(doing: &'static str) -> impl FnOnce(sqlx::Error) -> StorageError {
-    move |error| StorageError::Backend(format!("{doing}: {error}"))
+    move |error| {
+        let message = format!("{doing}: {error}");
+        if is_unreachable(&error) {
+            StorageError::Unavailable(message)
+        } else {
+            StorageError::Backend(message)
+        }
+    }
+}
+
+/// Whether a failure means the database cannot be reached now, as opposed to refusing the
+/// statement: no connection, a lost one, or a server shutting down or starting up.
+fn is_unreachable(error: &sqlx::Error) -> bool {
+    match error {
+        sqlx::Error::Io(_)
+        | sqlx::Error::Tls(_)
+        | sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::WorkerCrashed => true,
+        sqlx::Error::Database(database) => database.code().is_some_and(|code| {
+            // SQLSTATE class 08: connection exception; 57P01-57P03: admin shutdown, crash
+            // shutdown, cannot connect now.
+            code.starts_with("08") || matches!(&*code, "57P01" | "57P02" | "57P03")
+        }),
+        _ => false,
+    }
 }
 
 /// Whether a failure is a unique constraint refusing a write.

@@ -15,8 +15,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+use sqlx::postgres::{PgConnectOptions, PgListener, PgPool, PgPoolOptions};
 use sqlx::{Postgres, Transaction};
+use tokio::sync::watch;
 
 use self::documents::PostgresDocumentStore;
 use self::replays::PostgresReplayStore;
@@ -43,9 +44,14 @@ const MIGRATIONS: &Migrations = &[(
     include_str!("../../../migrations/postgres/0001_initial.sql"),
 )];
 
+/// The channel the change-counter trigger notifies.
+const CHANGES_CHANNEL: &str = "sigil_config_changes";
+
 /// A [`Store`] backed by a PostgreSQL database that several nodes may share.
 pub struct PostgresStore {
     pool: PgPool,
+    notifications: watch::Receiver<u64>,
+    listener: tokio::task::JoinHandle<()>,
     seal: PostgresSealStore,
     signing_keys: PostgresSigningKeyStore,
     documents: PostgresDocumentStore,
@@ -87,11 +93,14 @@ impl PostgresStore {
 
     /// Replaces the clock that stamps `created_at` and `updated_at` (Unix seconds); for tests.
     pub fn with_clock(self, now: impl Fn() -> i64 + Send + Sync + 'static) -> PostgresStore {
-        Self::from_pool(self.pool, Arc::new(now))
+        Self::from_pool(self.pool.clone(), Arc::new(now))
     }
 
     fn from_pool(pool: PgPool, now: Arc<dyn Fn() -> i64 + Send + Sync>) -> PostgresStore {
+        let (hints, notifications) = watch::channel(0);
         PostgresStore {
+            notifications,
+            listener: tokio::spawn(listen_for_changes(pool.clone(), hints)),
             seal: PostgresSealStore::new(pool.clone()),
             signing_keys: PostgresSigningKeyStore::new(pool.clone(), now.clone()),
             documents: PostgresDocumentStore::new(pool.clone(), now),
@@ -127,12 +136,52 @@ impl Store for PostgresStore {
         super::sql::column(&row, "change counter", "counter")
     }
 
+    fn change_notifications(&self) -> Option<watch::Receiver<u64>> {
+        Some(self.notifications.clone())
+    }
+
     async fn ping(&self) -> Result<(), StorageError> {
         sqlx::query("SELECT 1")
             .execute(&self.pool)
             .await
             .map_err(backend("pinging the database"))?;
         Ok(())
+    }
+}
+
+impl Drop for PostgresStore {
+    fn drop(&mut self) {
+        self.listener.abort();
+    }
+}
+
+/// Listens on the changes channel until the store is dropped, bumping `hints` at every
+/// notification and after every reconnection (what was sent meanwhile is lost). A failed
+/// connection is retried with backoff; the periodic reconcile covers the gap.
+async fn listen_for_changes(pool: PgPool, hints: watch::Sender<u64>) {
+    let mut backoff = Duration::from_millis(250);
+    loop {
+        let listening = async {
+            let mut listener = PgListener::connect_with(&pool).await?;
+            listener.listen(CHANGES_CHANNEL).await?;
+            hints.send_modify(|n| *n = n.wrapping_add(1));
+            loop {
+                // `None` is a reconnection: what was sent meanwhile is lost, so also "look now".
+                let _notification_or_reconnection = listener.try_recv().await?;
+                hints.send_modify(|n| *n = n.wrapping_add(1));
+                if hints.is_closed() {
+                    return Ok::<(), sqlx::Error>(());
+                }
+            }
+        };
+        match listening.await {
+            Ok(()) | Err(sqlx::Error::PoolClosed) => return,
+            Err(error) => {
+                tracing::warn!(%error, "listening for configuration changes failed; retrying");
+            }
+        }
+        tokio::time::sleep(backoff).await;
+        backoff = (backoff * 2).min(Duration::from_secs(10));
     }
 }
 

@@ -5,13 +5,16 @@
 
 use std::str::FromStr;
 use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::Duration;
+
+use serde_json::json;
 
 use sqlx::postgres::PgConnectOptions;
 use sqlx::{ConnectOptions, Connection};
 
 use super::{MIGRATIONS, PostgresStore};
 use crate::storage::conformance::{TestClock, conformance_tests};
-use crate::storage::{StorageError, Store};
+use crate::storage::{DocumentKind, DocumentRecord, Expected, StorageError, Store};
 
 /// The cluster the tests use; its user may create databases.
 fn cluster() -> PgConnectOptions {
@@ -149,4 +152,33 @@ async fn a_password_file_supplies_the_password_and_a_bad_url_is_never_echoed() {
         panic!("a malformed URL must be refused");
     };
     assert!(!message.contains("hunter2"), "{message}");
+}
+
+#[tokio::test]
+async fn a_write_through_one_node_notifies_another_within_a_second() {
+    let (_database, options) = TestDatabase::create().await;
+    let writer = PostgresStore::connect_with(options.clone()).await.unwrap();
+    let reader = PostgresStore::connect_with(options).await.unwrap();
+    let mut hints = reader
+        .change_notifications()
+        .expect("PostgreSQL pushes changes");
+    // The first hint says the listener is connected (and to look once).
+    tokio::time::timeout(Duration::from_secs(5), hints.changed())
+        .await
+        .expect("the listener connects")
+        .unwrap();
+    hints.borrow_and_update();
+
+    let record = DocumentRecord::new(DocumentKind::Policy, "", "p", json!({"rules": []}));
+    writer
+        .documents()
+        .save(&record, Expected::Absent)
+        .await
+        .unwrap();
+
+    tokio::time::timeout(Duration::from_secs(1), hints.changed())
+        .await
+        .expect("notified within a second")
+        .unwrap();
+    assert_eq!(reader.change_counter().await.unwrap(), 1);
 }

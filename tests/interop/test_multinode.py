@@ -1,0 +1,325 @@
+"""Several real `sigil serve` nodes on one PostgreSQL (DESIGN §4): what one node changes, the
+others serve within a second; concurrent writes through different nodes stay consistent; and a
+database that goes away gives clear 503s, never 500s or hangs, while minting and JWKS keep
+answering from memory, until it comes back, without restarting a node.
+
+The nodes reach PostgreSQL through a loopback TCP relay this test can cut, which is how a node
+sees a lost database. The cluster is the one `SIGIL_TEST_POSTGRES_URL` names (`./scripts/test`
+starts a throwaway one); each run creates a database of its own and drops it afterwards.
+"""
+
+import contextlib
+import os
+import socket
+import subprocess
+import tempfile
+import threading
+import time
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import jwt
+import pytest
+import requests
+
+from conftest import SIGIL_BIN, clean_environment
+
+STARTUP_SECONDS = 60
+HTTP_SECONDS = 30
+PROPAGATION_SECONDS = 1.0
+
+
+def cluster_url():
+    url = os.environ.get("SIGIL_TEST_POSTGRES_URL")
+    if not url:
+        pytest.fail("SIGIL_TEST_POSTGRES_URL is not set: run ./scripts/test, which starts PostgreSQL")
+    return url
+
+
+def with_database(url, database, host=None, port=None):
+    parts = urlsplit(url)
+    netloc = parts.netloc
+    if host is not None:
+        credentials = netloc.rsplit("@", 1)[0] + "@" if "@" in netloc else ""
+        netloc = f"{credentials}{host}:{port}"
+    return urlunsplit((parts.scheme, netloc, f"/{database}", parts.query, parts.fragment))
+
+
+def psql(url, statement):
+    subprocess.run(["psql", url, "-v", "ON_ERROR_STOP=1", "-qc", statement], check=True,
+                   stdout=subprocess.DEVNULL, timeout=HTTP_SECONDS)
+
+
+def free_port():
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+class Relay:
+    """A loopback TCP relay to PostgreSQL. `cut()` drops every connection and refuses new ones
+    (a lost database, as the nodes see it); `restore()` lets connections through again."""
+
+    def __init__(self, target_host, target_port):
+        self.target = (target_host, target_port)
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self.listener.getsockname()[1]
+        self.open = True
+        self.sockets = set()
+        self.lock = threading.Lock()
+        threading.Thread(target=self.accept, daemon=True).start()
+
+    def accept(self):
+        while True:
+            try:
+                client, _ = self.listener.accept()
+            except OSError:
+                return
+            if not self.open:
+                client.close()
+                continue
+            try:
+                upstream = socket.create_connection(self.target, timeout=5)
+            except OSError:
+                client.close()
+                continue
+            upstream.settimeout(None)
+            with self.lock:
+                self.sockets.update((client, upstream))
+            for source, sink in ((client, upstream), (upstream, client)):
+                threading.Thread(target=self.pump, args=(source, sink), daemon=True).start()
+
+    def pump(self, source, sink):
+        try:
+            while data := source.recv(65536):
+                sink.sendall(data)
+        except OSError:
+            pass
+        finally:
+            for end in (source, sink):
+                with contextlib.suppress(OSError):
+                    end.shutdown(socket.SHUT_RDWR)
+
+    def cut(self):
+        self.open = False
+        with self.lock:
+            for end in self.sockets:
+                with contextlib.suppress(OSError):
+                    end.shutdown(socket.SHUT_RDWR)
+            self.sockets.clear()
+
+    def restore(self):
+        self.open = True
+
+    def close(self):
+        self.cut()
+        self.listener.close()
+
+
+class Node:
+    """One `sigil serve` process on the shared database."""
+
+    def __init__(self, name, directory, storage, key_file):
+        self.name = name
+        self.directory = Path(directory) / name
+        self.directory.mkdir(exist_ok=True)
+        self.port = free_port()
+        self.addr = f"http://127.0.0.1:{self.port}"
+        self.storage = storage
+        self.key_file = key_file
+        self.process = None
+        self.token = None
+
+    def start(self, unseal):
+        args = [SIGIL_BIN, "serve", "--data-dir", str(self.directory), "--listen",
+                f"127.0.0.1:{self.port}", "--public-url", self.addr, "--storage", self.storage,
+                "--lifecycle-interval", "1s", "--log-format", "json"]
+        if unseal:
+            args += ["--unseal-key-file", str(self.key_file)]
+        self.log = open(self.directory / "sigil.log", "w")
+        self.process = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=self.log,
+                                        stderr=self.log, env=clean_environment())
+        deadline = time.monotonic() + STARTUP_SECONDS
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                pytest.fail(f"node {self.name} exited:\n{self.log_tail()}")
+            with contextlib.suppress(requests.RequestException):
+                ready = requests.get(f"{self.addr}/readyz", timeout=HTTP_SECONDS)
+                if ready.status_code == 200 or (not unseal and ready.json().get("sealed")):
+                    return
+            time.sleep(0.05)
+        pytest.fail(f"node {self.name} not ready within {STARTUP_SECONDS}s:\n{self.log_tail()}")
+
+    def stop(self):
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout=10)
+        if self.process is not None:
+            self.log.close()
+
+    def log_tail(self, lines=30):
+        path = self.directory / "sigil.log"
+        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:]) if path.exists() else ""
+
+    def request(self, method, path, **kwargs):
+        headers = {"Authorization": f"Bearer {self.token}"} if self.token else {}
+        return requests.request(method, f"{self.addr}{path}", headers=headers,
+                                timeout=HTTP_SECONDS, **kwargs)
+
+
+@pytest.fixture
+def nodes():
+    """Three nodes on one fresh database behind a relay, initialised through the first and
+    auto-unsealed from one key file; every node is stopped and the database dropped after."""
+    url = cluster_url()
+    database = f"sigil_multinode_{uuid.uuid4().hex[:12]}"
+    psql(url, f'CREATE DATABASE "{database}"')
+    target = urlsplit(url)
+    relay = Relay(target.hostname, target.port or 5432)
+    storage = with_database(url, database, "127.0.0.1", relay.port)
+    started = []
+    try:
+        with tempfile.TemporaryDirectory(prefix="sigil-multinode-") as directory:
+            key_file = Path(directory) / "unseal-keys"
+            first = Node("a", directory, storage, key_file)
+            first.start(unseal=False)
+            started.append(first)
+            init = first.request("POST", "/v1/sys/init", json={"shares": 1, "threshold": 1})
+            assert init.status_code == 200, init.text
+            key_file.write_text(init.json()["keys"][0] + "\n")
+            root = init.json()["root_token"]
+            first.stop()
+            nodes = [Node(name, directory, storage, key_file) for name in "abc"]
+            for node in nodes:
+                node.token = root
+                node.start(unseal=True)
+                started.append(node)
+            yield nodes, relay
+    finally:
+        for node in started:
+            node.stop()
+        relay.close()
+        psql(url, f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+
+
+def within(seconds, check):
+    """Polls `check` until it answers true or `seconds` pass; answers the time it took."""
+    start = time.monotonic()
+    while True:
+        if check():
+            return time.monotonic() - start
+        if time.monotonic() - start > seconds:
+            pytest.fail(f"not within {seconds}s")
+        time.sleep(0.02)
+
+
+def create_issuer(node, issuer="ci", key="k1"):
+    assert node.request("POST", "/v1/config/signing-keys",
+                        json={"name": key, "type": "ecdsa-p256"}).status_code == 201
+    assert node.request("POST", "/v1/config/jwt-issuers",
+                        json={"name": issuer, "signing_key": key}).status_code == 201
+    assert node.request("POST", f"/v1/config/jwt-issuers/{issuer}/roles",
+                        json={"name": "deployer", "subject_template": "{{identity.id}}"}
+                        ).status_code == 201
+
+
+def test_init_on_a_node_of_an_initialised_deployment_is_refused(nodes):
+    (_, b, _), _ = nodes
+
+    again = b.request("POST", "/v1/sys/init", json={"shares": 1, "threshold": 1})
+
+    assert again.status_code == 409, again.text
+    assert again.json()["error_code"] == "already_initialised"
+
+
+def test_an_issuer_created_on_one_node_mints_on_another_within_a_second(nodes):
+    (a, b, _), _ = nodes
+
+    create_issuer(a)
+
+    took = within(PROPAGATION_SECONDS, lambda: b.request(
+        "POST", "/v1/jwt-issuers/ci/roles/deployer/mint", json={}).status_code == 200)
+    minted = b.request("POST", "/v1/jwt-issuers/ci/roles/deployer/mint", json={}).json()
+    jwks = jwt.PyJWKClient(f"{b.addr}/jwt/ci/.well-known/jwks.json")
+    claims = jwt.decode(minted["token"], jwks.get_signing_key_from_jwt(minted["token"]).key,
+                        algorithms=["ES256"], options={"verify_aud": False})
+    assert claims["iss"] == f"{a.addr}/jwt/ci" or claims["iss"].endswith("/jwt/ci")
+    assert took <= PROPAGATION_SECONDS
+
+
+def test_a_rotation_on_one_node_is_in_another_nodes_jwks_within_a_second(nodes):
+    (a, b, c), _ = nodes
+    create_issuer(a)
+    within(PROPAGATION_SECONDS, lambda: c.request("GET", "/jwt/ci/.well-known/jwks.json").status_code == 200)
+    before = {k["kid"] for k in c.request("GET", "/jwt/ci/.well-known/jwks.json").json()["keys"]}
+
+    rotated = a.request("POST", "/v1/signing-keys/k1/rotate", json={})
+    assert rotated.status_code == 200, rotated.text
+    new_kid = rotated.json()["signing_kid"]
+
+    assert new_kid not in before
+    within(PROPAGATION_SECONDS, lambda: new_kid in {
+        k["kid"] for k in c.request("GET", "/jwt/ci/.well-known/jwks.json").json()["keys"]})
+
+
+def test_concurrent_rotations_through_every_node_leave_one_active_version(nodes):
+    (a, b, c), _ = nodes
+    create_issuer(a)
+    within(PROPAGATION_SECONDS, lambda: all(
+        n.request("GET", "/v1/state/signing-keys/k1").status_code == 200 for n in (b, c)))
+
+    def rotate(i):
+        node = (a, b, c)[i % 3]
+        # A stale ETag is a 412 the client retries, as a real client would.
+        for _ in range(50):
+            answer = node.request("POST", "/v1/signing-keys/k1/rotate", json={})
+            if answer.status_code == 200:
+                return answer.json()["signing_kid"]
+            assert answer.status_code in (409, 412), answer.text
+            time.sleep(0.01)
+        pytest.fail("a rotation kept conflicting")
+
+    with ThreadPoolExecutor(max_workers=20) as pool:
+        kids = list(pool.map(rotate, range(20)))
+
+    assert len(set(kids)) == 20
+    # Every node converges on the same 21 versions (the first and one per rotation).
+    for node in (a, b, c):
+        within(PROPAGATION_SECONDS, lambda: len(
+            node.request("GET", "/v1/state/signing-keys/k1").json()["versions"]) == 21)
+        state = node.request("GET", "/v1/state/signing-keys/k1").json()
+        versions = [v["version"] for v in state["versions"]]
+        assert versions == list(range(1, 22))
+        assert [v["status"] for v in state["versions"]].count("active") == 1
+        assert state["signing_kid"] in kids
+
+
+def test_a_lost_database_gives_503s_while_minting_and_jwks_go_on_and_recovery_needs_no_restart(nodes):
+    (a, b, _), relay = nodes
+    create_issuer(a)
+    within(PROPAGATION_SECONDS, lambda: b.request(
+        "POST", "/v1/jwt-issuers/ci/roles/deployer/mint", json={}).status_code == 200)
+
+    relay.cut()
+    try:
+        started = time.monotonic()
+        write = b.request("POST", "/v1/config/signing-keys", json={"name": "k2", "type": "ecdsa-p256"})
+        assert write.status_code == 503, write.text
+        assert write.json()["error_code"] == "storage_unavailable"
+        assert time.monotonic() - started < 15
+        assert b.request("POST", "/v1/jwt-issuers/ci/roles/deployer/mint", json={}).status_code == 200
+        assert b.request("GET", "/jwt/ci/.well-known/jwks.json").status_code == 200
+        ready = b.request("GET", "/readyz")
+        assert ready.status_code == 503, ready.text
+    finally:
+        relay.restore()
+
+    within(15, lambda: b.request("POST", "/v1/config/signing-keys",
+                                 json={"name": "k2", "type": "ecdsa-p256"}).status_code == 201)
+    within(PROPAGATION_SECONDS + 1, lambda: a.request("GET", "/v1/config/signing-keys/k2").status_code == 200)
