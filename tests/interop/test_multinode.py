@@ -230,12 +230,14 @@ def create_issuer(node, issuer="ci", key="k1"):
 
 
 def test_init_on_a_node_of_an_initialised_deployment_is_refused(nodes):
-    (_, b, _), _ = nodes
+    (a, b, c), _ = nodes
 
     again = b.request("POST", "/v1/sys/init", json={"shares": 1, "threshold": 1})
 
     assert again.status_code == 409, again.text
     assert again.json()["error_code"] == "already_initialised"
+    names = {node.request("GET", "/readyz").json()["node"] for node in (a, b, c)}
+    assert len(names) == 3, names
 
 
 def test_an_issuer_created_on_one_node_mints_on_another_within_a_second(nodes):

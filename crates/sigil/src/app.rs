@@ -312,7 +312,8 @@ impl App {
     }
 
     /// Runs the key lifecycle (and purges expired single-use `jti` records) until `shutdown`
-    /// flips: at every interval, and exactly at the next scheduled key change when sooner.
+    /// flips: at every interval, and exactly at the next scheduled key change when sooner, on
+    /// the one node of a deployment that leads scheduled work.
     pub fn spawn_lifecycle(self: &Arc<Self>, mut shutdown: watch::Receiver<bool>) {
         let app = self.clone();
         tokio::spawn(async move {
@@ -328,6 +329,14 @@ impl App {
                 tokio::select! {
                     _ = tokio::time::sleep(wait) => {}
                     _ = shutdown.changed() => return,
+                }
+                match app.store.lead_scheduled_work().await {
+                    Ok(true) => {}
+                    Ok(false) => continue,
+                    Err(e) => {
+                        tracing::warn!(error = %e, "cannot tell which node leads scheduled work");
+                        continue;
+                    }
                 }
                 if !app.seal.is_sealed() {
                     match app.store.replays().purge_expired(app.clock.now()).await {

@@ -65,6 +65,10 @@ pub struct ServeArgs {
     /// [default: default].
     #[arg(long, env = "SIGIL_SITE")]
     pub site: Option<String>,
+    /// This node's name in logs and `/readyz`, unique among the nodes of a deployment
+    /// [default: <hostname>-<listen port>].
+    #[arg(long, env = "SIGIL_NODE_ID")]
+    pub node_id: Option<String>,
     /// Allow key sources (JWKS, discovery) on private, loopback and link-local addresses.
     /// Dangerous outside tests: it lets issuer URLs reach internal services.
     #[arg(long, env = "SIGIL_ALLOW_PRIVATE_NETWORKS")]
@@ -153,6 +157,8 @@ pub struct Config {
     pub log_filter: String,
     /// This node's site.
     pub site: String,
+    /// This node's name among the nodes of a deployment.
+    pub node_id: String,
     /// Key sources on private networks are allowed.
     pub allow_private_networks: bool,
     /// Trusted issuers declared in the configuration file (`static: true`).
@@ -181,6 +187,7 @@ struct FileConfig {
     log_format: Option<LogFormat>,
     log_filter: Option<String>,
     site: Option<String>,
+    node_id: Option<String>,
     allow_private_networks: Option<bool>,
     #[serde(default)]
     trusted_issuers: Vec<crate::trust::TrustedIssuerFields>,
@@ -277,8 +284,17 @@ impl Config {
         if let Some(problem) = crate::validation::check_name("site", &site) {
             return Err(value("site", &problem.reason));
         }
+        let node_id = args
+            .node_id
+            .clone()
+            .or(file.node_id)
+            .unwrap_or_else(|| derived_node_id(listen.port()));
+        if let Some(problem) = crate::validation::check_name("node_id", &node_id) {
+            return Err(value("node_id", &problem.reason));
+        }
         Ok(Config {
             site,
+            node_id,
             allow_private_networks: args.allow_private_networks
                 || file.allow_private_networks.unwrap_or(false),
             static_trusted_issuers: file.trusted_issuers,
@@ -364,6 +380,24 @@ fn parse_storage(
         "storage",
         "must be sqlite:PATH or postgres://user@host:port/database",
     ))
+}
+
+/// `<hostname>-<port>`, lower case, with anything but letters, digits and `-` as `-`.
+fn derived_node_id(port: u16) -> String {
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .ok()
+        .map(|h| h.trim().to_owned())
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "sigil".to_owned());
+    let host: String = host
+        .chars()
+        .take(48)
+        .map(|c| match c.to_ascii_lowercase() {
+            c @ ('a'..='z' | '0'..='9' | '-') => c,
+            _ => '-',
+        })
+        .collect();
+    format!("{}-{port}", host.trim_matches('-'))
 }
 
 fn value(field: &'static str, reason: &str) -> ConfigInvalid {
@@ -496,5 +530,19 @@ mod tests {
             refused.contains("sqlite:PATH") && refused.contains("postgres://"),
             "{refused}"
         );
+    }
+
+    #[test]
+    fn the_node_id_defaults_to_the_host_and_port_and_must_be_a_name() {
+        let config = Config::resolve(&ServeArgs::default()).unwrap();
+        assert!(config.node_id.ends_with("-8420"), "{}", config.node_id);
+        assert!(crate::validation::check_name("node_id", &config.node_id).is_none());
+
+        let args = ServeArgs {
+            node_id: Some("Node A/1".into()),
+            ..ServeArgs::default()
+        };
+        let refused = Config::resolve(&args).unwrap_err().to_string();
+        assert!(refused.starts_with("node_id:"), "{refused}");
     }
 }

@@ -35,6 +35,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         .await
         .context("cannot open the store")?;
 
+    tracing::info!(node = %config.node_id, site = %config.site, listen = %config.listen, "node started");
     println!("Listening on http://{}", config.listen);
     if config.dev {
         let init = app.initialise(1, 1).await.context("dev init failed")?;

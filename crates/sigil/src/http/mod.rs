@@ -74,7 +74,10 @@ pub fn router(state: AppState) -> Router {
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(tower_http::catch_panic::CatchPanicLayer::new())
-        .layer(middleware::from_fn(request_context))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            request_context,
+        ))
         .with_state(state)
 }
 
@@ -103,7 +106,7 @@ async fn refuse_while_sealed(
 
 /// Gives every request an id (kept from `X-Request-Id` when sane), logs it, returns it, and
 /// replaces the body of every 500 by a fixed text carrying the id.
-async fn request_context(request: Request, next: Next) -> Response {
+async fn request_context(State(state): State<AppState>, request: Request, next: Next) -> Response {
     let request_id = request
         .headers()
         .get("x-request-id")
@@ -116,6 +119,7 @@ async fn request_context(request: Request, next: Next) -> Response {
     };
     let span = tracing::info_span!(
         "request",
+        node = %state.config.node_id,
         request_id = %request_id,
         method = %request.method(),
         path = %request.uri().path(),

@@ -53,6 +53,13 @@ pub trait Store: Send + Sync + 'static {
     fn change_notifications(&self) -> Option<tokio::sync::watch::Receiver<u64>> {
         None
     }
+    /// Whether this node runs the scheduled work (rotation, retirement, purges) now: one node
+    /// of those sharing the store leads at a time, and another takes over when its connection
+    /// goes. A backend with one writer process answers `true`. The work stays safe without it
+    /// (each save expects the revision it read); the lease keeps it from running twice.
+    async fn lead_scheduled_work(&self) -> Result<bool, StorageError> {
+        Ok(true)
+    }
     /// Cheap round trip proving the backend answers (for `/readyz`).
     async fn ping(&self) -> Result<(), StorageError>;
 }

@@ -60,7 +60,12 @@ async fn readyz(State(state): State<AppState>) -> Response {
     } else {
         StatusCode::SERVICE_UNAVAILABLE
     };
-    let body = json!({"ready": ready, "sealed": sealed, "storage": if storage.is_ok() {"ok"} else {"unreachable"}});
+    let body = json!({
+        "ready": ready,
+        "sealed": sealed,
+        "storage": if storage.is_ok() { "ok" } else { "unreachable" },
+        "node": state.config.node_id,
+    });
     (status, Json(body)).into_response()
 }
 

@@ -15,6 +15,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
+use sqlx::pool::PoolConnection;
 use sqlx::postgres::{PgConnectOptions, PgListener, PgPool, PgPoolOptions};
 use sqlx::{Postgres, Transaction};
 use tokio::sync::watch;
@@ -30,6 +31,8 @@ use super::{DocumentStore, ReplayStore, SealStore, SigningKeyStore, StorageError
 const DOCUMENTS_LOCK: i64 = 0x5349_4749_4c01;
 /// Advisory lock held by every write of signing keys.
 const SIGNING_KEYS_LOCK: i64 = 0x5349_4749_4c02;
+/// Session advisory lock the node running scheduled work holds while its connection lives.
+const SCHEDULER_LOCK: i64 = 0x5349_4749_4c03;
 
 /// Connections per node: writes are rare and serialise on a lock; reads come from memory.
 const MAX_CONNECTIONS: u32 = 8;
@@ -52,6 +55,8 @@ pub struct PostgresStore {
     pool: PgPool,
     notifications: watch::Receiver<u64>,
     listener: tokio::task::JoinHandle<()>,
+    /// The connection holding the scheduler lock, while this node leads.
+    leader: tokio::sync::Mutex<Option<PoolConnection<Postgres>>>,
     seal: PostgresSealStore,
     signing_keys: PostgresSigningKeyStore,
     documents: PostgresDocumentStore,
@@ -99,6 +104,7 @@ impl PostgresStore {
     fn from_pool(pool: PgPool, now: Arc<dyn Fn() -> i64 + Send + Sync>) -> PostgresStore {
         let (hints, notifications) = watch::channel(0);
         PostgresStore {
+            leader: tokio::sync::Mutex::new(None),
             notifications,
             listener: tokio::spawn(listen_for_changes(pool.clone(), hints)),
             seal: PostgresSealStore::new(pool.clone()),
@@ -138,6 +144,36 @@ impl Store for PostgresStore {
 
     fn change_notifications(&self) -> Option<watch::Receiver<u64>> {
         Some(self.notifications.clone())
+    }
+
+    async fn lead_scheduled_work(&self) -> Result<bool, StorageError> {
+        let mut leader = self.leader.lock().await;
+        if let Some(connection) = leader.as_mut() {
+            // Still leading while the session that holds the lock is alive.
+            if sqlx::query("SELECT 1")
+                .execute(&mut **connection)
+                .await
+                .is_ok()
+            {
+                return Ok(true);
+            }
+            *leader = None;
+        }
+        let mut connection = self
+            .pool
+            .acquire()
+            .await
+            .map_err(backend("taking the scheduler lease"))?;
+        let took: bool = sqlx::query_scalar("SELECT pg_try_advisory_lock($1)")
+            .bind(SCHEDULER_LOCK)
+            .fetch_one(&mut *connection)
+            .await
+            .map_err(backend("taking the scheduler lease"))?;
+        if took {
+            // Held out of the pool for as long as this node leads.
+            *leader = Some(connection);
+        }
+        Ok(took)
     }
 
     async fn ping(&self) -> Result<(), StorageError> {

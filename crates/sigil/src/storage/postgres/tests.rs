@@ -140,8 +140,8 @@ async fn a_password_file_supplies_the_password_and_a_bad_url_is_never_echoed() {
 
     let refused = PostgresStore::connect(url, Some(&file)).await;
 
-    let Err(StorageError::Backend(message)) = refused else {
-        panic!("a closed port must fail to connect");
+    let Err(StorageError::Unavailable(message)) = refused else {
+        panic!("a closed port is an unavailable database");
     };
     assert!(!message.contains("hunter2"), "{message}");
     assert!(!message.contains("not-the-password"), "{message}");
@@ -181,4 +181,30 @@ async fn a_write_through_one_node_notifies_another_within_a_second() {
         .expect("notified within a second")
         .unwrap();
     assert_eq!(reader.change_counter().await.unwrap(), 1);
+}
+
+#[tokio::test]
+async fn one_node_leads_scheduled_work_and_another_takes_over_when_it_goes() {
+    let (_database, options) = TestDatabase::create().await;
+    let first = PostgresStore::connect_with(options.clone()).await.unwrap();
+    let second = PostgresStore::connect_with(options).await.unwrap();
+
+    assert!(first.lead_scheduled_work().await.unwrap());
+    assert!(
+        first.lead_scheduled_work().await.unwrap(),
+        "a leader keeps leading"
+    );
+    assert!(!second.lead_scheduled_work().await.unwrap());
+
+    // The node goes: its connections close, and with them the session holding the lease.
+    drop(first);
+
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while !second.lead_scheduled_work().await.unwrap() {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "nobody took over the lease"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
 }
