@@ -7,7 +7,9 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use sqlx::migrate::{Migration, MigrationType, Migrator};
 use sqlx::{ColumnIndex, Decode, Row, SqlSafeStr, Type};
 
-use super::{Expected, SigningKeyRecord, StorageError};
+use super::{
+    DocumentKind, DocumentRecord, Expected, KeyVersionRecord, SigningKeyRecord, StorageError,
+};
 
 /// Checks `expected` against the stored revision (`None`: no such item).
 pub(super) fn check_expected(
@@ -124,6 +126,75 @@ where
     serde_json::from_str(&text).map_err(|error| StorageError::Corrupt {
         kind,
         reason: format!("column `{name}` is not JSON: {error}"),
+    })
+}
+
+/// A row of `select_documents!`; `kind` is the one the query filtered on.
+pub(super) fn document_from_row<R>(
+    kind: DocumentKind,
+    row: &R,
+) -> Result<DocumentRecord, StorageError>
+where
+    R: Row,
+    for<'n> &'n str: ColumnIndex<R>,
+    for<'r> String: Decode<'r, R::Database> + Type<R::Database>,
+    for<'r> i64: Decode<'r, R::Database> + Type<R::Database>,
+    for<'r> Vec<u8>: Decode<'r, R::Database> + Type<R::Database>,
+{
+    let label = kind.as_str();
+    Ok(DocumentRecord {
+        kind,
+        parent: column(row, label, "parent")?,
+        name: column(row, label, "name")?,
+        body: json_column(row, label, "body")?,
+        unique_key: column(row, label, "unique_key")?,
+        revision: column(row, label, "revision")?,
+        created_at: column(row, label, "created_at")?,
+        updated_at: column(row, label, "updated_at")?,
+    })
+}
+
+/// A `signing_keys` row, without its versions.
+pub(super) fn key_from_row<R>(row: &R) -> Result<SigningKeyRecord, StorageError>
+where
+    R: Row,
+    for<'n> &'n str: ColumnIndex<R>,
+    for<'r> String: Decode<'r, R::Database> + Type<R::Database>,
+    for<'r> i64: Decode<'r, R::Database> + Type<R::Database>,
+    for<'r> Vec<u8>: Decode<'r, R::Database> + Type<R::Database>,
+{
+    Ok(SigningKeyRecord {
+        name: column(row, "signing key", "name")?,
+        config: json_column(row, "signing key", "config")?,
+        revision: column(row, "signing key", "revision")?,
+        created_at: column(row, "signing key", "created_at")?,
+        updated_at: column(row, "signing key", "updated_at")?,
+        versions: Vec::new(),
+    })
+}
+
+/// A `signing_key_versions` row.
+pub(super) fn version_from_row<R>(row: &R) -> Result<KeyVersionRecord, StorageError>
+where
+    R: Row,
+    for<'n> &'n str: ColumnIndex<R>,
+    for<'r> String: Decode<'r, R::Database> + Type<R::Database>,
+    for<'r> i64: Decode<'r, R::Database> + Type<R::Database>,
+    for<'r> Vec<u8>: Decode<'r, R::Database> + Type<R::Database>,
+{
+    let number: i64 = column(row, "signing key version", "version")?;
+    Ok(KeyVersionRecord {
+        version: u32::try_from(number).map_err(|_| StorageError::Corrupt {
+            kind: "signing key version",
+            reason: format!("version number {number} is outside 0..=4294967295"),
+        })?,
+        kid: column(row, "signing key version", "kid")?,
+        status: column(row, "signing key version", "status")?,
+        created_at: column(row, "signing key version", "created_at")?,
+        activates_at: column(row, "signing key version", "activates_at")?,
+        retires_at: column(row, "signing key version", "retires_at")?,
+        public_jwk: json_column(row, "signing key version", "public_jwk")?,
+        sealed_private_key: column(row, "signing key version", "sealed_private_key")?,
     })
 }
 

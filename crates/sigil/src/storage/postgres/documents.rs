@@ -6,10 +6,12 @@
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use sqlx::postgres::{PgPool, PgRow};
+use sqlx::postgres::PgPool;
 
 use super::{DOCUMENTS_LOCK, write_transaction};
-use crate::storage::sql::{backend, check_expected, column, is_unique_violation, json_column};
+use crate::storage::sql::{
+    backend, check_expected, column, document_from_row, is_unique_violation,
+};
 use crate::storage::{DocumentKind, DocumentRecord, DocumentStore, Expected, Stamps, StorageError};
 
 /// `SELECT` of every column `document_from_row` reads; a macro so `concat!` can extend it.
@@ -237,19 +239,4 @@ impl DocumentStore for PostgresDocumentStore {
             .map_err(backend("committing a document deletion"))?;
         Ok(())
     }
-}
-
-/// A row of `select_documents!`; `kind` is the one the query filtered on.
-fn document_from_row(kind: DocumentKind, row: &PgRow) -> Result<DocumentRecord, StorageError> {
-    let label = kind.as_str();
-    Ok(DocumentRecord {
-        kind,
-        parent: column(row, label, "parent")?,
-        name: column(row, label, "name")?,
-        body: json_column(row, label, "body")?,
-        unique_key: column(row, label, "unique_key")?,
-        revision: column(row, label, "revision")?,
-        created_at: column(row, label, "created_at")?,
-        updated_at: column(row, label, "updated_at")?,
-    })
 }

@@ -7,11 +7,12 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use sqlx::postgres::{PgConnection, PgPool, PgRow};
+use sqlx::postgres::{PgConnection, PgPool};
 
 use super::{SIGNING_KEYS_LOCK, write_transaction};
 use crate::storage::sql::{
-    backend, check_expected, column, json_column, refuse_duplicate_versions, to_json,
+    backend, check_expected, column, key_from_row, refuse_duplicate_versions, to_json,
+    version_from_row,
 };
 use crate::storage::{
     Expected, KeyVersionRecord, SigningKeyRecord, SigningKeyStore, Stamps, StorageError,
@@ -270,32 +271,4 @@ async fn refuse_kid_in_use(
         }),
         None => Ok(()),
     }
-}
-
-fn key_from_row(row: &PgRow) -> Result<SigningKeyRecord, StorageError> {
-    Ok(SigningKeyRecord {
-        name: column(row, KIND, "name")?,
-        config: json_column(row, KIND, "config")?,
-        revision: column(row, KIND, "revision")?,
-        created_at: column(row, KIND, "created_at")?,
-        updated_at: column(row, KIND, "updated_at")?,
-        versions: Vec::new(),
-    })
-}
-
-fn version_from_row(row: &PgRow) -> Result<KeyVersionRecord, StorageError> {
-    let number: i64 = column(row, VERSION_KIND, "version")?;
-    Ok(KeyVersionRecord {
-        version: u32::try_from(number).map_err(|_| StorageError::Corrupt {
-            kind: VERSION_KIND,
-            reason: format!("version number {number} is outside 0..=4294967295"),
-        })?,
-        kid: column(row, VERSION_KIND, "kid")?,
-        status: column(row, VERSION_KIND, "status")?,
-        created_at: column(row, VERSION_KIND, "created_at")?,
-        activates_at: column(row, VERSION_KIND, "activates_at")?,
-        retires_at: column(row, VERSION_KIND, "retires_at")?,
-        public_jwk: json_column(row, VERSION_KIND, "public_jwk")?,
-        sealed_private_key: column(row, VERSION_KIND, "sealed_private_key")?,
-    })
 }

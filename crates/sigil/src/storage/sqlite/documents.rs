@@ -5,9 +5,10 @@
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use sqlx::sqlite::{SqlitePool, SqliteRow};
+use sqlx::sqlite::SqlitePool;
 
-use super::{backend, check_expected, column, is_unique_violation, json_column};
+use super::{backend, check_expected, column, is_unique_violation};
+use crate::storage::sql::document_from_row;
 use crate::storage::{DocumentKind, DocumentRecord, DocumentStore, Expected, Stamps, StorageError};
 
 /// `SELECT` of every column `document_from_row` reads; a macro so `concat!` can extend it.
@@ -242,19 +243,4 @@ impl DocumentStore for SqliteDocumentStore {
             .map_err(backend("committing a document deletion"))?;
         Ok(())
     }
-}
-
-/// A row of `select_documents!`; `kind` is the one the query filtered on.
-fn document_from_row(kind: DocumentKind, row: &SqliteRow) -> Result<DocumentRecord, StorageError> {
-    let label = kind.as_str();
-    Ok(DocumentRecord {
-        kind,
-        parent: column(row, label, "parent")?,
-        name: column(row, label, "name")?,
-        body: json_column(row, label, "body")?,
-        unique_key: column(row, label, "unique_key")?,
-        revision: column(row, label, "revision")?,
-        created_at: column(row, label, "created_at")?,
-        updated_at: column(row, label, "updated_at")?,
-    })
 }

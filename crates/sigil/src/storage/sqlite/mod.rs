@@ -22,8 +22,7 @@ use self::replays::SqliteReplayStore;
 use self::seal::SqliteSealStore;
 use self::signing_keys::SqliteSigningKeyStore;
 use super::sql::{
-    Migrations, backend, check_expected, column, is_unique_violation, json_column, migrator,
-    system_now,
+    Migrations, backend, check_expected, column, is_unique_violation, migrator, system_now,
 };
 use super::{DocumentStore, ReplayStore, SealStore, SigningKeyStore, StorageError, Store};
 
