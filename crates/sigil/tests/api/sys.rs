@@ -325,7 +325,12 @@ async fn readyz_answers_503_while_sealed_and_200_once_unsealed() {
     assert_eq!(ready.status, StatusCode::OK, "{}", ready.text);
     assert_eq!(
         ready.json,
-        json!({"ready": true, "sealed": false, "storage": "ok"})
+        json!({
+            "ready": true,
+            "sealed": false,
+            "storage": "ok",
+            "node": app.app.config.node_id,
+        })
     );
 }
 
