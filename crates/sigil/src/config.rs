@@ -9,6 +9,10 @@ use serde::Deserialize;
 
 use crate::duration::HumanDuration;
 
+mod storage;
+
+pub use storage::{StorageTarget, StorageUrl};
+
 /// `sigil serve` as typed on the command line (or in `SIGIL_*` variables); every value optional.
 #[derive(Clone, Debug, Default, clap::Args)]
 pub struct ServeArgs {
@@ -84,48 +88,6 @@ pub enum LogFormat {
     Pretty,
     /// One JSON object per line.
     Json,
-}
-
-/// Where the store lives.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum StorageTarget {
-    /// A SQLite database file.
-    Sqlite(PathBuf),
-    /// A PostgreSQL database several nodes may share.
-    Postgres {
-        /// The libpq-style URL; it may hold a password, so it never prints.
-        url: StorageUrl,
-        /// A file whose first line is the password.
-        password_file: Option<PathBuf>,
-    },
-}
-
-/// A database URL, which may carry a password: `Debug` shows it without one.
-#[derive(Clone, PartialEq, Eq)]
-pub struct StorageUrl(String);
-
-impl StorageUrl {
-    /// The URL itself, to connect with.
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-}
-
-impl std::fmt::Debug for StorageUrl {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        // `scheme://user:password@host...` → `scheme://user:[redacted]@host...`
-        let shown = match self.0.split_once("://") {
-            Some((scheme, rest)) => match rest.split_once('@') {
-                Some((user, host)) => match user.split_once(':') {
-                    Some((name, _)) => format!("{scheme}://{name}:[redacted]@{host}"),
-                    None => self.0.clone(),
-                },
-                None => self.0.clone(),
-            },
-            None => "[unparsed]".to_owned(),
-        };
-        f.write_str(&shown)
-    }
 }
 
 /// The validated configuration every other module reads.
@@ -232,7 +194,7 @@ impl Config {
             .clone()
             .or(file.storage_password_file);
         let storage = match args.storage.clone().or(file.storage) {
-            Some(url) => parse_storage(&url, password_file)?,
+            Some(url) => storage::parse_storage(&url, password_file)?,
             None if password_file.is_some() => {
                 return Err(value(
                     "storage_password_file",
@@ -351,35 +313,6 @@ fn check_public_url(url: &str) -> Result<String, ConfigInvalid> {
             "must be an absolute http:// or https:// URL without query or fragment",
         )),
     }
-}
-
-fn parse_storage(
-    url: &str,
-    password_file: Option<PathBuf>,
-) -> Result<StorageTarget, ConfigInvalid> {
-    if let Some(path) = url
-        .strip_prefix("sqlite://")
-        .or_else(|| url.strip_prefix("sqlite:"))
-        && !path.is_empty()
-    {
-        if password_file.is_some() {
-            return Err(value(
-                "storage_password_file",
-                "applies to PostgreSQL only; SQLite has no password",
-            ));
-        }
-        return Ok(StorageTarget::Sqlite(PathBuf::from(path)));
-    }
-    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-        return Ok(StorageTarget::Postgres {
-            url: StorageUrl(url.to_owned()),
-            password_file,
-        });
-    }
-    Err(value(
-        "storage",
-        "must be sqlite:PATH or postgres://user@host:port/database",
-    ))
 }
 
 /// `<hostname>-<port>`, lower case, with anything but letters, digits and `-` as `-`.
