@@ -133,6 +133,10 @@ class Node:
         self.token = None
 
     def start(self, unseal):
+        self.launch(unseal)
+        self.wait_ready(unseal, STARTUP_SECONDS)
+
+    def launch(self, unseal):
         args = [SIGIL_BIN, "serve", "--data-dir", str(self.directory), "--listen",
                 f"127.0.0.1:{self.port}", "--public-url", self.addr, "--storage", self.storage,
                 "--lifecycle-interval", "1s", "--log-format", "json"]
@@ -141,7 +145,9 @@ class Node:
         self.log = open(self.directory / "sigil.log", "w")
         self.process = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=self.log,
                                         stderr=self.log, env=clean_environment())
-        deadline = time.monotonic() + STARTUP_SECONDS
+
+    def wait_ready(self, unseal, seconds):
+        deadline = time.monotonic() + seconds
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 pytest.fail(f"node {self.name} exited:\n{self.log_tail()}")
@@ -150,7 +156,11 @@ class Node:
                 if ready.status_code == 200 or (not unseal and ready.json().get("sealed")):
                     return
             time.sleep(0.05)
-        pytest.fail(f"node {self.name} not ready within {STARTUP_SECONDS}s:\n{self.log_tail()}")
+        pytest.fail(f"node {self.name} not ready within {seconds}s:\n{self.log_tail()}")
+
+    def kill(self):
+        self.process.kill()
+        self.process.wait(timeout=10)
 
     def stop(self):
         if self.process is not None and self.process.poll() is None:
@@ -325,3 +335,41 @@ def test_a_lost_database_gives_503s_while_minting_and_jwks_go_on_and_recovery_ne
     within(15, lambda: b.request("POST", "/v1/config/signing-keys",
                                  json={"name": "k2", "type": "ecdsa-p256"}).status_code == 201)
     within(PROPAGATION_SECONDS + 1, lambda: a.request("GET", "/v1/config/signing-keys/k2").status_code == 200)
+
+
+def test_a_killed_node_loses_no_acknowledged_write(nodes):
+    (a, b, _), _ = nodes
+    acknowledged = []
+    for i in range(20):
+        created = a.request("POST", "/v1/config/policies",
+                            json={"name": f"p{i}", "rules": [{"path": f"/p/{i}", "operations": ["read"]}]})
+        assert created.status_code == 201, created.text
+        acknowledged.append(f"p{i}")
+
+    a.kill()
+
+    def all_there():
+        names = {p["name"] for p in b.request("GET", "/v1/config/policies").json()}
+        return set(acknowledged) <= names
+    within(PROPAGATION_SECONDS, all_there)
+
+
+def test_a_node_started_while_the_database_is_down_waits_says_so_and_serves_once_it_is_back(nodes):
+    (a, _, _), relay = nodes
+    late = Node("d", a.directory.parent, a.storage, a.key_file)
+    late.token = a.token
+    relay.cut()
+    try:
+        late.launch(unseal=True)
+        time.sleep(3)
+        assert late.process.poll() is None, late.log_tail()
+        assert "the database cannot be reached yet; retrying" in late.log_tail()
+        with contextlib.suppress(requests.RequestException):
+            assert requests.get(f"{late.addr}/readyz", timeout=2).status_code != 200
+    finally:
+        relay.restore()
+    try:
+        late.wait_ready(unseal=True, seconds=45)
+        assert late.request("GET", "/v1/config/signing-keys").status_code == 200
+    finally:
+        late.stop()

@@ -76,7 +76,7 @@ impl App {
                     .with_clock(move || store_clock.now()),
             ),
             StorageTarget::Postgres { url, password_file } => Arc::new(
-                PostgresStore::connect(url.expose(), password_file.as_deref())
+                connect_with_backoff(url.expose(), password_file.as_deref())
                     .await?
                     .with_clock(move || store_clock.now()),
             ),
@@ -364,5 +364,25 @@ impl App {
             &["root"],
             self.config.root_token_ttl.as_secs(),
         )
+    }
+}
+
+/// Connects to PostgreSQL; while the database cannot be reached (it may be starting with this
+/// node), retries with backoff from 1 s up to 30 s, saying so each time. Anything else (a bad
+/// URL, a refused password, a failed migration) fails the start at once.
+async fn connect_with_backoff(
+    url: &str,
+    password_file: Option<&Path>,
+) -> Result<PostgresStore, StorageError> {
+    let mut wait = Duration::from_secs(1);
+    loop {
+        match PostgresStore::connect(url, password_file).await {
+            Err(StorageError::Unavailable(cause)) => {
+                tracing::warn!(%cause, retry_in = ?wait, "the database cannot be reached yet; retrying");
+                tokio::time::sleep(wait).await;
+                wait = (wait * 2).min(Duration::from_secs(30));
+            }
+            other => return other,
+        }
     }
 }
