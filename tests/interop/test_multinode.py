@@ -373,3 +373,52 @@ def test_a_node_started_while_the_database_is_down_waits_says_so_and_serves_once
         assert late.request("GET", "/v1/config/signing-keys").status_code == 200
     finally:
         late.stop()
+
+
+def test_a_migrated_sqlite_deployment_serves_the_same_keys_and_tokens():
+    url = cluster_url()
+    database = f"sigil_migrated_{uuid.uuid4().hex[:12]}"
+    psql(url, f'CREATE DATABASE "{database}"')
+    try:
+        with tempfile.TemporaryDirectory(prefix="sigil-migrate-") as directory:
+            sqlite_path = Path(directory) / "old" / "sigil.sqlite"
+            key_file = Path(directory) / "unseal-keys"
+            node = Node("old", directory, f"sqlite:{sqlite_path}", key_file)
+            node.start(unseal=False)
+            try:
+                init = node.request("POST", "/v1/sys/init", json={"shares": 1, "threshold": 1})
+                assert init.status_code == 200, init.text
+                key_file.write_text(init.json()["keys"][0] + "\n")
+                node.token = init.json()["root_token"]
+                assert node.request("POST", "/v1/sys/unseal",
+                                    json={"key": init.json()["keys"][0]}).status_code == 200
+                create_issuer(node)
+                old_token = node.request("POST", "/v1/jwt-issuers/ci/roles/deployer/mint", json={}).json()["token"]
+                old_kids = {k["kid"] for k in node.request("GET", "/jwt/ci/.well-known/jwks.json").json()["keys"]}
+            finally:
+                node.stop()
+
+            target = with_database(url, database)
+            migrate = subprocess.run(
+                [SIGIL_BIN, "storage", "migrate", "--from", f"sqlite:{sqlite_path}", "--to", target],
+                capture_output=True, text=True, timeout=STARTUP_SECONDS, env=clean_environment())
+            assert migrate.returncode == 0, migrate.stderr
+            assert "Copied and verified" in migrate.stdout
+            again = subprocess.run(
+                [SIGIL_BIN, "storage", "migrate", "--from", f"sqlite:{sqlite_path}", "--to", target],
+                capture_output=True, text=True, timeout=STARTUP_SECONDS, env=clean_environment())
+            assert again.returncode != 0 and "not empty" in again.stderr, again.stderr
+
+            node.storage = target
+            node.start(unseal=True)
+            try:
+                jwks = node.request("GET", "/jwt/ci/.well-known/jwks.json").json()
+                assert {k["kid"] for k in jwks["keys"]} == old_kids
+                signing_key = jwt.PyJWKClient(f"{node.addr}/jwt/ci/.well-known/jwks.json").get_signing_key_from_jwt(old_token)
+                claims = jwt.decode(old_token, signing_key.key, algorithms=["ES256"], options={"verify_aud": False})
+                assert claims["iss"] == f"{node.addr}/jwt/ci"
+                assert node.request("POST", "/v1/jwt-issuers/ci/roles/deployer/mint", json={}).status_code == 200
+            finally:
+                node.stop()
+    finally:
+        psql(url, f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')

@@ -68,19 +68,7 @@ pub struct Initialisation {
 impl App {
     /// Opens the configured store and builds the app, sealed.
     pub async fn open(config: Config, clock: Arc<dyn Clock>) -> Result<Arc<App>, StorageError> {
-        let store_clock = clock.clone();
-        let store: Arc<dyn Store> = match &config.storage {
-            StorageTarget::Sqlite(path) => Arc::new(
-                SqliteStore::open(path)
-                    .await?
-                    .with_clock(move || store_clock.now()),
-            ),
-            StorageTarget::Postgres { url, password_file } => Arc::new(
-                connect_with_backoff(url.expose(), password_file.as_deref())
-                    .await?
-                    .with_clock(move || store_clock.now()),
-            ),
-        };
+        let store = open_store(&config.storage, clock.clone()).await?;
         App::with_store(config, clock, store).await
     }
 
@@ -385,4 +373,24 @@ async fn connect_with_backoff(
             other => return other,
         }
     }
+}
+
+/// Opens the store `target` names, stamping its writes with `clock`; a PostgreSQL that cannot
+/// be reached yet is waited for.
+pub async fn open_store(
+    target: &StorageTarget,
+    clock: Arc<dyn Clock>,
+) -> Result<Arc<dyn Store>, StorageError> {
+    Ok(match target {
+        StorageTarget::Sqlite(path) => Arc::new(
+            SqliteStore::open(path)
+                .await?
+                .with_clock(move || clock.now()),
+        ),
+        StorageTarget::Postgres { url, password_file } => Arc::new(
+            connect_with_backoff(url.expose(), password_file.as_deref())
+                .await?
+                .with_clock(move || clock.now()),
+        ),
+    })
 }

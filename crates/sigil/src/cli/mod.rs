@@ -15,6 +15,7 @@ mod policy;
 mod resource;
 mod role;
 mod serve;
+mod storage;
 mod token_input;
 mod trust;
 mod verify;
@@ -145,6 +146,11 @@ pub enum Command {
     },
     /// Show a JWT's header and claims, offline and unverified.
     Decode(decode::DecodeArgs),
+    /// Move a deployment to another store (SQLite to PostgreSQL).
+    Storage {
+        #[command(subcommand)]
+        command: storage::StorageCommand,
+    },
 }
 
 /// Parses the command line and runs it.
@@ -185,6 +191,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Login { args, client } => login::run_login(args, &client).await,
         Command::Exchange { args, client } => login::run_exchange(args, &client).await,
         Command::Decode(args) => decode::run(&args),
+        Command::Storage { command } => storage::run(command).await,
     }
 }
 

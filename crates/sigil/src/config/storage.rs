@@ -47,6 +47,17 @@ impl std::fmt::Debug for StorageUrl {
     }
 }
 
+impl StorageTarget {
+    /// The store `url` names (`sqlite:PATH` or `postgres://...`), with the PostgreSQL password
+    /// file when one is given.
+    pub fn parse(
+        url: &str,
+        password_file: Option<PathBuf>,
+    ) -> Result<StorageTarget, ConfigInvalid> {
+        parse_storage(url, password_file)
+    }
+}
+
 /// The store `url` names, with the PostgreSQL password file when one is given.
 pub(super) fn parse_storage(
     url: &str,

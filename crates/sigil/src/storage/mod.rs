@@ -3,6 +3,7 @@
 //! and private key material is only ever stored sealed.
 
 mod error;
+pub mod migrate;
 mod pages;
 pub mod postgres;
 mod records;
@@ -163,4 +164,7 @@ pub trait ReplayStore: Send + Sync {
     ) -> Result<bool, StorageError>;
     /// Deletes records that expired at or before `now` (`expires_at <= now`); answers how many.
     async fn purge_expired(&self, now: i64) -> Result<u64, StorageError>;
+    /// Every record still live at `now`, as `(issuer, jti, expires_at)` sorted by issuer and
+    /// `jti` (for copying a deployment to another store).
+    async fn unexpired(&self, now: i64) -> Result<Vec<(String, String, i64)>, StorageError>;
 }

@@ -51,4 +51,15 @@ impl ReplayStore for PostgresReplayStore {
             .map_err(backend("purging expired token uses"))?;
         Ok(purged.rows_affected())
     }
+
+    async fn unexpired(&self, now: i64) -> Result<Vec<(String, String, i64)>, StorageError> {
+        sqlx::query_as(
+            "SELECT issuer, jti, expires_at FROM replays WHERE expires_at > $1 \
+             ORDER BY issuer, jti",
+        )
+        .bind(now)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(backend("reading token uses"))
+    }
 }

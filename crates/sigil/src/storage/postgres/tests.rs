@@ -208,3 +208,103 @@ async fn one_node_leads_scheduled_work_and_another_takes_over_when_it_goes() {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
+
+#[tokio::test]
+async fn a_sqlite_deployment_copies_into_an_empty_postgres_and_nowhere_else() {
+    use crate::storage::migrate::{Copied, copy_store};
+    use crate::storage::sqlite::SqliteStore;
+    use crate::storage::{KeyVersionRecord, SealRecord, SigningKeyRecord};
+
+    let directory = tempfile::tempdir().unwrap();
+    let source = SqliteStore::open(&directory.path().join("sigil.sqlite"))
+        .await
+        .unwrap();
+    let seal = SealRecord {
+        shares: 3,
+        threshold: 2,
+        wrapped_data_key: vec![7; 60],
+        initialised_at: 1_000,
+    };
+    source.seal().initialise(&seal).await.unwrap();
+    let version = |number: u32, status: &str| KeyVersionRecord {
+        version: number,
+        kid: format!("kid-{number}"),
+        status: status.to_owned(),
+        created_at: 100 + i64::from(number),
+        activates_at: Some(100),
+        retires_at: None,
+        public_jwk: json!({"kty": "EC", "kid": format!("kid-{number}")}),
+        sealed_private_key: Some(format!("sealed v{number}").into_bytes()),
+    };
+    let key = SigningKeyRecord {
+        name: "k1".into(),
+        config: json!({"type": "ecdsa-p256", "algorithm": "ES256"}),
+        revision: 0,
+        created_at: 0,
+        updated_at: 0,
+        versions: vec![version(1, "retiring"), version(2, "active")],
+    };
+    source
+        .signing_keys()
+        .save(&key, Expected::Absent)
+        .await
+        .unwrap();
+    for record in [
+        DocumentRecord::new(
+            DocumentKind::JwtIssuer,
+            "",
+            "ci",
+            json!({"signing_key": "k1"}),
+        ),
+        DocumentRecord::new(DocumentKind::Role, "ci", "deployer", json!({"ttl": "1h"})),
+        DocumentRecord::new(
+            DocumentKind::TrustedIssuer,
+            "",
+            "gh",
+            json!({"issuer": "https://gh"}),
+        )
+        .with_unique_key("https://gh"),
+    ] {
+        source
+            .documents()
+            .save(&record, Expected::Absent)
+            .await
+            .unwrap();
+    }
+    source
+        .replays()
+        .first_use("https://gh", "j1", 5_000, 1_000)
+        .await
+        .unwrap();
+    source
+        .replays()
+        .first_use("https://gh", "old", 1_500, 1_000)
+        .await
+        .unwrap();
+    let (_database, options) = TestDatabase::create().await;
+    let target = PostgresStore::connect_with(options).await.unwrap();
+
+    let copied = copy_store(&source, &target, 2_000).await.unwrap();
+
+    assert_eq!(
+        copied,
+        Copied {
+            signing_keys: 1,
+            key_versions: 2,
+            documents: 3,
+            replays: 1,
+        }
+    );
+    assert_eq!(target.seal().load().await.unwrap(), Some(seal));
+    let copied_key = target.signing_keys().get("k1").await.unwrap().unwrap();
+    assert_eq!(copied_key.versions, key.versions);
+    assert!(
+        !target
+            .replays()
+            .first_use("https://gh", "j1", 5_000, 2_000)
+            .await
+            .unwrap()
+    );
+    let again = copy_store(&source, &target, 2_000).await.unwrap_err();
+    assert!(again.to_string().contains("not empty"), "{again}");
+}
