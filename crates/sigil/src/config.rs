@@ -121,6 +121,8 @@ pub struct Config {
     pub site: String,
     /// This node's name among the nodes of a deployment.
     pub node_id: String,
+    /// Whether `node_id` was derived from the host and port (and follows the bound port).
+    pub node_id_derived: bool,
     /// Key sources on private networks are allowed.
     pub allow_private_networks: bool,
     /// Trusted issuers declared in the configuration file (`static: true`).
@@ -246,17 +248,16 @@ impl Config {
         if let Some(problem) = crate::validation::check_name("site", &site) {
             return Err(value("site", &problem.reason));
         }
-        let node_id = args
-            .node_id
-            .clone()
-            .or(file.node_id)
-            .unwrap_or_else(|| derived_node_id(listen.port()));
+        let given_node_id = args.node_id.clone().or(file.node_id);
+        let node_id_derived = given_node_id.is_none();
+        let node_id = given_node_id.unwrap_or_else(|| derived_node_id(listen.port()));
         if let Some(problem) = crate::validation::check_name("node_id", &node_id) {
             return Err(value("node_id", &problem.reason));
         }
         Ok(Config {
             site,
             node_id,
+            node_id_derived,
             allow_private_networks: args.allow_private_networks
                 || file.allow_private_networks.unwrap_or(false),
             static_trusted_issuers: file.trusted_issuers,
@@ -286,6 +287,9 @@ impl Config {
         self.listen = address;
         if self.public_url_derived {
             self.public_url = format!("http://{address}");
+        }
+        if self.node_id_derived {
+            self.node_id = derived_node_id(address.port());
         }
     }
 }
@@ -477,5 +481,17 @@ mod tests {
         };
         let refused = Config::resolve(&args).unwrap_err().to_string();
         assert!(refused.starts_with("node_id:"), "{refused}");
+
+        let mut on_any_port = Config::resolve(&ServeArgs {
+            listen: Some(SocketAddr::from(([127, 0, 0, 1], 0))),
+            ..ServeArgs::default()
+        })
+        .unwrap();
+        on_any_port.bound_to(SocketAddr::from(([127, 0, 0, 1], 40123)));
+        assert!(
+            on_any_port.node_id.ends_with("-40123"),
+            "{}",
+            on_any_port.node_id
+        );
     }
 }

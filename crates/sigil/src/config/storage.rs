@@ -21,7 +21,7 @@ pub enum StorageTarget {
 
 /// A database URL, which may carry a password: `Debug` shows it without one.
 #[derive(Clone, PartialEq, Eq)]
-pub struct StorageUrl(String);
+pub struct StorageUrl(pub(super) String);
 
 impl StorageUrl {
     /// The URL itself, to connect with.
@@ -32,18 +32,34 @@ impl StorageUrl {
 
 impl std::fmt::Debug for StorageUrl {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        // `scheme://user:password@host...` → `scheme://user:[redacted]@host...`
-        let shown = match self.0.split_once("://") {
-            Some((scheme, rest)) => match rest.split_once('@') {
-                Some((user, host)) => match user.split_once(':') {
-                    Some((name, _)) => format!("{scheme}://{name}:[redacted]@{host}"),
-                    None => self.0.clone(),
-                },
-                None => self.0.clone(),
-            },
-            None => "[unparsed]".to_owned(),
+        let Some((scheme, rest)) = self.0.split_once("://") else {
+            return f.write_str("[unparsed]");
         };
-        f.write_str(&shown)
+        // `user:password@host...` → `user:[redacted]@host...`
+        let rest = match rest.split_once('@') {
+            Some((user, host)) if user.contains(':') => {
+                let name = user.split(':').next().unwrap_or_default();
+                format!("{name}:[redacted]@{host}")
+            }
+            _ => rest.to_owned(),
+        };
+        // libpq also takes `?password=...` among the query parameters.
+        let shown = match rest.split_once('?') {
+            Some((path, query)) => {
+                let parameters: Vec<&str> = query
+                    .split('&')
+                    .map(|pair| match pair.split_once('=') {
+                        Some((key, _)) if key.eq_ignore_ascii_case("password") => {
+                            "password=[redacted]"
+                        }
+                        _ => pair,
+                    })
+                    .collect();
+                format!("{path}?{}", parameters.join("&"))
+            }
+            None => rest,
+        };
+        write!(f, "{scheme}://{shown}")
     }
 }
 

@@ -245,7 +245,13 @@ async fn read_password(path: &Path) -> Result<String, StorageError> {
             path.display()
         ))
     })?;
-    Ok(text.lines().next().unwrap_or_default().to_owned())
+    match text.lines().next().filter(|line| !line.is_empty()) {
+        Some(password) => Ok(password.to_owned()),
+        None => Err(StorageError::Backend(format!(
+            "the PostgreSQL password file `{}` is empty; put the password on its first line",
+            path.display()
+        ))),
+    }
 }
 
 /// A URL parse error without the URL it came from (it may hold a password).

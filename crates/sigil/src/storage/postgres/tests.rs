@@ -132,7 +132,7 @@ async fn reconnecting_keeps_the_data_and_reapplies_no_migration() {
 }
 
 #[tokio::test]
-async fn a_password_file_supplies_the_password_and_a_bad_url_is_never_echoed() {
+async fn neither_a_password_file_nor_a_password_in_the_url_is_ever_echoed() {
     let directory = tempfile::tempdir().unwrap();
     let file = directory.path().join("password");
     std::fs::write(&file, "not-the-password\nsecond line ignored\n").unwrap();
@@ -152,6 +152,14 @@ async fn a_password_file_supplies_the_password_and_a_bad_url_is_never_echoed() {
         panic!("a malformed URL must be refused");
     };
     assert!(!message.contains("hunter2"), "{message}");
+
+    let empty = directory.path().join("empty");
+    std::fs::write(&empty, "\n").unwrap();
+    let Err(StorageError::Backend(message)) = PostgresStore::connect(url, Some(&empty)).await
+    else {
+        panic!("an empty password file must be refused before connecting");
+    };
+    assert!(message.contains("is empty"), "{message}");
 }
 
 #[tokio::test]
