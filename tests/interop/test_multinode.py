@@ -9,6 +9,7 @@ starts a throwaway one); each run creates a database of its own and drops it aft
 """
 
 import contextlib
+import json
 import os
 import socket
 import subprocess
@@ -23,6 +24,8 @@ from urllib.parse import urlsplit, urlunsplit
 import jwt
 import pytest
 import requests
+from cryptography.hazmat.primitives.asymmetric import ec
+from jwt.algorithms import ECAlgorithm
 
 from conftest import SIGIL_BIN, clean_environment
 
@@ -121,8 +124,9 @@ class Relay:
 class Node:
     """One `sigil serve` process on the shared database."""
 
-    def __init__(self, name, directory, storage, key_file):
+    def __init__(self, name, directory, storage, key_file, env=None):
         self.name = name
+        self.env = env or {}
         self.directory = Path(directory) / name
         self.directory.mkdir(exist_ok=True)
         self.port = free_port()
@@ -144,7 +148,7 @@ class Node:
             args += ["--unseal-key-file", str(self.key_file)]
         self.log = open(self.directory / "sigil.log", "w")
         self.process = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=self.log,
-                                        stderr=self.log, env=clean_environment())
+                                        stderr=self.log, env={**clean_environment(), **self.env})
 
     def wait_ready(self, unseal, seconds):
         deadline = time.monotonic() + seconds
@@ -173,6 +177,10 @@ class Node:
         if self.process is not None:
             self.log.close()
 
+    def log_text(self):
+        path = self.directory / "sigil.log"
+        return path.read_text(errors="replace") if path.exists() else ""
+
     def log_tail(self, lines=30):
         path = self.directory / "sigil.log"
         return "\n".join(path.read_text(errors="replace").splitlines()[-lines:]) if path.exists() else ""
@@ -187,6 +195,32 @@ class Node:
 def nodes():
     """Three nodes on one fresh database behind a relay, initialised through the first and
     auto-unsealed from one key file; every node is stopped and the database dropped after."""
+    with deployment() as running:
+        yield running
+
+
+@pytest.fixture
+def clocked_nodes(tmp_path):
+    """`nodes` whose wall clock the test moves: every node runs under libfaketime and reads its
+    offset from one file (their monotonic clocks, hence timers, are left alone)."""
+    clock = tmp_path / "clock-offset"
+    clock.write_text("+0\n")
+    env = {"LD_PRELOAD": faketime_library(), "FAKETIME_TIMESTAMP_FILE": str(clock),
+           "FAKETIME_NO_CACHE": "1", "DONT_FAKE_MONOTONIC": "1"}
+    with deployment(env) as running:
+        yield running, clock
+
+
+def faketime_library():
+    found = sorted(Path("/usr/lib").glob("*/faketime/libfaketime.so.1"))
+    if not found:
+        pytest.fail("libfaketime is not installed (Debian: apt-get install libfaketime); "
+                    "./scripts/test needs it to move the nodes' clocks")
+    return str(found[0])
+
+
+@contextlib.contextmanager
+def deployment(env=None):
     url = cluster_url()
     database = f"sigil_multinode_{uuid.uuid4().hex[:12]}"
     psql(url, f'CREATE DATABASE "{database}"')
@@ -197,7 +231,7 @@ def nodes():
     try:
         with tempfile.TemporaryDirectory(prefix="sigil-multinode-") as directory:
             key_file = Path(directory) / "unseal-keys"
-            first = Node("a", directory, storage, key_file)
+            first = Node("a", directory, storage, key_file, env)
             first.start(unseal=False)
             started.append(first)
             init = first.request("POST", "/v1/sys/init", json={"shares": 1, "threshold": 1})
@@ -205,7 +239,7 @@ def nodes():
             key_file.write_text(init.json()["keys"][0] + "\n")
             root = init.json()["root_token"]
             first.stop()
-            nodes = [Node(name, directory, storage, key_file) for name in "abc"]
+            nodes = [Node(name, directory, storage, key_file, env) for name in "abc"]
             for node in nodes:
                 node.token = root
                 node.start(unseal=True)
@@ -310,6 +344,101 @@ def test_concurrent_rotations_through_every_node_leave_one_active_version(nodes)
         assert versions == list(range(1, 22))
         assert [v["status"] for v in state["versions"]].count("active") == 1
         assert state["signing_kid"] in kids
+
+
+def test_a_jti_redeemed_on_one_node_is_refused_on_every_other(nodes):
+    (a, b, c), _ = nodes
+    create_issuer(a)
+    private_key = ec.generate_private_key(ec.SECP256R1())
+    jwk = json.loads(ECAlgorithm.to_jwk(private_key.public_key()))
+    jwk.update({"kid": "pipeline-1", "alg": "ES256"})
+    external = "https://ci.example.com"
+    for path, body in [
+        ("/v1/config/trusted-issuers", {"name": "pipeline", "issuer": external, "keys": [jwk],
+                                        "require_jti": True}),
+        ("/v1/config/policies", {"name": "deploy", "rules": [
+            {"path": "/jwt-issuers/ci/roles/deployer/mint", "operations": ["update"]}]}),
+        ("/v1/config/identity-mappings", {"name": "pipeline", "trusted_issuer": "pipeline",
+                                          "id_match": "(.+)", "policies": ["deploy"]}),
+    ]:
+        answer = a.request("POST", path, json=body)
+        assert answer.status_code == 201, answer.text
+    now = int(time.time())
+    subject = jwt.encode({"iss": external, "sub": "pipeline-42", "jti": str(uuid.uuid4()),
+                          "iat": now, "exp": now + 300}, private_key, algorithm="ES256",
+                         headers={"kid": "pipeline-1"})
+
+    def exchange(node):
+        return requests.post(f"{node.addr}/jwt/ci/oauth/token", timeout=HTTP_SECONDS, data={
+            "grant_type": "urn:ietf:params:oauth:grant-type:token-exchange",
+            "subject_token": subject,
+            "subject_token_type": "urn:ietf:params:oauth:token-type:jwt",
+            "scope": "deployer"})
+
+    # B and C learn the new configuration first; a refusal there must not spend the token.
+    within(PROPAGATION_SECONDS, lambda: all(
+        n.request("GET", "/v1/config/identity-mappings/pipeline").status_code == 200
+        for n in (b, c)))
+    first = exchange(a)
+    assert first.status_code == 200, first.text
+
+    for node in (b, c, a):
+        again = exchange(node)
+        assert again.status_code == 400, again.text
+        assert again.json()["error"] == "invalid_grant"
+
+
+def test_scheduled_rotation_runs_on_one_node_and_another_takes_over_when_it_dies(clocked_nodes):
+    ((a, b, c), _), clock = clocked_nodes
+    created = a.request("POST", "/v1/config/signing-keys",
+                        json={"name": "scheduled", "type": "ecdsa-p256", "rotation_period": "1h"})
+    assert created.status_code == 201, created.text
+    leader = leading_node((a, b, c))
+
+    clock.write_text("+2h\n")
+    assert_versions_settle_at(a, [1, 2])
+    assert applied_by((a, b, c)) == [leader]
+
+    leader.kill()
+    survivors = [node for node in (a, b, c) if node is not leader]
+    successor = leading_node(survivors)
+
+    clock.write_text("+4h\n")
+    assert_versions_settle_at(survivors[0], [1, 2, 3])
+    assert applied_by(survivors) == [successor]
+
+
+def leading_node(candidates):
+    """The one node that says it leads scheduled work (waiting for a lifecycle tick or two)."""
+    def leaders():
+        return [n for n in candidates if "now leads scheduled work" in n.log_text()
+                and "no longer leads scheduled work" not in n.log_text()]
+    within(10, lambda: len(leaders()) >= 1)
+    time.sleep(2)  # Two more ticks: a second leader would have said so by now.
+    found = leaders()
+    assert len(found) == 1, [n.name for n in found]
+    return found[0]
+
+
+def assert_versions_settle_at(node, expected):
+    """The key reaches exactly `expected` versions with one active, and stays there over
+    several lifecycle ticks of every node."""
+    def versions():
+        state = node.request("GET", "/v1/state/signing-keys/scheduled")
+        assert state.status_code == 200, state.text
+        return state.json()["versions"]
+    within(10, lambda: len(versions()) >= len(expected))
+    time.sleep(3)
+    settled = versions()
+    assert [v["version"] for v in settled] == expected
+    assert [v["status"] for v in settled].count("active") == 1
+
+
+def applied_by(candidates):
+    """The nodes whose logs show a scheduled change applied to the key."""
+    return [n for n in candidates if any(
+        "key lifecycle applied" in line and "scheduled" in line
+        for line in n.log_text().splitlines())]
 
 
 def test_a_lost_database_gives_503s_while_minting_and_jwks_go_on_and_recovery_needs_no_restart(nodes):

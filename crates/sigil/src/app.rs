@@ -305,6 +305,7 @@ impl App {
     pub fn spawn_lifecycle(self: &Arc<Self>, mut shutdown: watch::Receiver<bool>) {
         let app = self.clone();
         tokio::spawn(async move {
+            let mut leading = false;
             loop {
                 let interval = app.config.lifecycle_interval.as_secs();
                 let until_next = app
@@ -318,7 +319,16 @@ impl App {
                     _ = tokio::time::sleep(wait) => {}
                     _ = shutdown.changed() => return,
                 }
-                match app.store.lead_scheduled_work().await {
+                let leads = app.store.lead_scheduled_work().await;
+                if leads.as_ref().is_ok_and(|l| *l) != leading {
+                    leading = !leading;
+                    if leading {
+                        tracing::info!("this node now leads scheduled work (key lifecycle, jti pruning)");
+                    } else {
+                        tracing::info!("this node no longer leads scheduled work");
+                    }
+                }
+                match leads {
                     Ok(true) => {}
                     Ok(false) => continue,
                     Err(e) => {

@@ -747,7 +747,7 @@ fn seal(shares: u8, threshold: u8) -> SealRecord {
 }
 
 /// A key as the domain would hand it to `save`: revision and timestamps left at zero.
-fn key(name: &str, versions: Vec<KeyVersionRecord>) -> SigningKeyRecord {
+pub(crate) fn key(name: &str, versions: Vec<KeyVersionRecord>) -> SigningKeyRecord {
     SigningKeyRecord {
         name: name.to_owned(),
         config: json!({
@@ -764,7 +764,7 @@ fn key(name: &str, versions: Vec<KeyVersionRecord>) -> SigningKeyRecord {
     }
 }
 
-fn version(number: u32, kid: &str, status: &str) -> KeyVersionRecord {
+pub(crate) fn version(number: u32, kid: &str, status: &str) -> KeyVersionRecord {
     KeyVersionRecord {
         version: number,
         kid: kid.to_owned(),

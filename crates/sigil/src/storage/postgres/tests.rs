@@ -218,6 +218,88 @@ async fn one_node_leads_scheduled_work_and_another_takes_over_when_it_goes() {
 }
 
 #[tokio::test]
+async fn a_write_cut_off_half_way_leaves_no_partial_rows_and_the_pool_reconnects() {
+    use crate::storage::conformance::{key, version};
+    let (_database, options) = TestDatabase::create().await;
+    let store = std::sync::Arc::new(PostgresStore::connect_with(options.clone()).await.unwrap());
+    // Stalls the write once its key row and first version row are in, until the test cuts it.
+    let mut admin = options.connect().await.unwrap();
+    sqlx::raw_sql(
+        "CREATE FUNCTION stall() RETURNS trigger LANGUAGE plpgsql AS \
+         $$ BEGIN PERFORM pg_sleep(60); RETURN NULL; END $$; \
+         CREATE TRIGGER stall AFTER INSERT ON signing_key_versions FOR EACH ROW \
+         WHEN (NEW.version = 2) EXECUTE FUNCTION stall();",
+    )
+    .execute(&mut admin)
+    .await
+    .unwrap();
+    let record = key(
+        "cut",
+        vec![version(1, "kid-1", "retiring"), version(2, "kid-2", "active")],
+    );
+    let write = tokio::spawn({
+        let (store, record) = (store.clone(), record.clone());
+        async move { store.signing_keys().save(&record, Expected::Absent).await }
+    });
+
+    // The connection is lost half-way: the backend that holds the write is killed.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let stalled: Option<i32> = sqlx::query_scalar(
+            "SELECT pid FROM pg_stat_activity \
+             WHERE datname = current_database() AND wait_event = 'PgSleep'",
+        )
+        .fetch_optional(&mut admin)
+        .await
+        .unwrap();
+        if let Some(pid) = stalled {
+            let killed: bool = sqlx::query_scalar("SELECT pg_terminate_backend($1)")
+                .bind(pid)
+                .fetch_one(&mut admin)
+                .await
+                .unwrap();
+            assert!(killed);
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the write never reached its second version"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let outcome = tokio::time::timeout(Duration::from_secs(10), write)
+        .await
+        .expect("the cut write answers")
+        .unwrap();
+    assert!(
+        matches!(outcome, Err(StorageError::Unavailable(_))),
+        "{outcome:?}"
+    );
+
+    let (keys, versions): (i64, i64) = sqlx::query_as(
+        "SELECT (SELECT count(*) FROM signing_keys), (SELECT count(*) FROM signing_key_versions)",
+    )
+    .fetch_one(&mut admin)
+    .await
+    .unwrap();
+    assert_eq!((keys, versions), (0, 0), "no row of the cut write is left");
+    assert_eq!(store.signing_keys().get("cut").await.unwrap(), None);
+
+    // The same store writes again, on a fresh connection, without a restart.
+    sqlx::raw_sql("DROP TRIGGER stall ON signing_key_versions")
+        .execute(&mut admin)
+        .await
+        .unwrap();
+    store
+        .signing_keys()
+        .save(&record, Expected::Absent)
+        .await
+        .unwrap();
+    let saved = store.signing_keys().get("cut").await.unwrap().unwrap();
+    assert_eq!(saved.versions, record.versions);
+}
+
+#[tokio::test]
 async fn a_sqlite_deployment_copies_into_an_empty_postgres_and_nowhere_else() {
     use crate::storage::migrate::{Copied, copy_store};
     use crate::storage::sqlite::SqliteStore;
