@@ -46,6 +46,27 @@ pub fn check_loopback(addr: SocketAddr) -> anyhow::Result<()> {
     }
 }
 
+/// Refuses a PostgreSQL URL whose host is not an IPv4 loopback address: the benchmark's
+/// traffic stays on this machine.
+pub fn check_postgres_loopback(url: &str) -> anyhow::Result<()> {
+    let Some(rest) = url
+        .strip_prefix("postgres://")
+        .or_else(|| url.strip_prefix("postgresql://"))
+    else {
+        bail!("--postgres must be a postgres:// URL");
+    };
+    let authority = rest.split(['/', '?']).next().unwrap_or_default();
+    let host_port = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+    let host = host_port.split(':').next().unwrap_or_default();
+    match host.parse::<std::net::Ipv4Addr>() {
+        Ok(ip) if ip.is_loopback() => Ok(()),
+        _ => bail!(
+            "refusing to benchmark PostgreSQL at {host:?}: only 127.0.0.0/8 is allowed \
+             (write the address, e.g. postgres://user@127.0.0.1:5432/db)"
+        ),
+    }
+}
+
 /// One HTTP/1.1 connection, requests sent one after another.
 pub struct Connection {
     sender: SendRequest<Full<Bytes>>,
@@ -166,5 +187,24 @@ mod tests {
         assert!(check_loopback("10.0.0.1:8420".parse().unwrap()).is_err());
         assert!(check_loopback("[::1]:8420".parse().unwrap()).is_err());
         assert!(check_loopback("0.0.0.0:8420".parse().unwrap()).is_err());
+    }
+
+    #[test]
+    fn only_a_loopback_postgres_is_benchmarked() {
+        for url in [
+            "postgres://sigil@127.0.0.1:5432/postgres?sslmode=disable",
+            "postgresql://u:p@127.0.0.9/db",
+        ] {
+            assert!(check_postgres_loopback(url).is_ok(), "{url}");
+        }
+        for url in [
+            "postgres://sigil@db.example.com:5432/postgres",
+            "postgres://sigil@10.0.0.1/postgres",
+            "postgres://127.0.0.1@10.0.0.1/postgres",
+            "postgres://localhost/postgres",
+            "sqlite:/tmp/x",
+        ] {
+            assert!(check_postgres_loopback(url).is_err(), "{url}");
+        }
     }
 }

@@ -3,6 +3,7 @@
 //! to an HDR histogram per connection; server and client CPU are read around the window.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
@@ -28,24 +29,43 @@ pub struct Call {
     pub body: Bytes,
 }
 
-/// What one scenario sends: the calls, taken round-robin across connections.
+/// What one scenario sends: the calls, taken round-robin across connections, or each once.
 #[derive(Clone, Debug)]
 pub struct Workload {
-    /// The calls; connection `c` sends calls `c`, `c + n`, `c + 2n`, ... (mod the length).
+    /// The calls; connection `c` sends calls `c`, `c + n`, `c + 2n`, ... (mod the length),
+    /// unless `once` is set.
     pub calls: Arc<Vec<Call>>,
     /// Their `Content-Type`.
     pub content_type: &'static str,
     /// Their method.
     pub method: Method,
+    /// For calls that may succeed only once (a single-use `jti`): the index of the next call
+    /// not yet sent, shared by every connection, the warm-up and the measured window. A
+    /// connection stops when none are left.
+    pub once: Option<Arc<AtomicUsize>>,
 }
 
 impl Workload {
     /// The same POST again and again.
     pub fn single(path: String, body: Bytes, content_type: &'static str) -> Workload {
+        Workload::cycling(vec![Call { path, body }], content_type)
+    }
+
+    /// POSTs of `calls`, round-robin, again and again.
+    pub fn cycling(calls: Vec<Call>, content_type: &'static str) -> Workload {
         Workload {
-            calls: Arc::new(vec![Call { path, body }]),
+            calls: Arc::new(calls),
             content_type,
             method: Method::POST,
+            once: None,
+        }
+    }
+
+    /// POSTs of `calls`, each sent once.
+    pub fn each_once(calls: Vec<Call>, content_type: &'static str) -> Workload {
+        Workload {
+            once: Some(Arc::new(AtomicUsize::new(0))),
+            ..Workload::cycling(calls, content_type)
         }
     }
 
@@ -89,6 +109,8 @@ pub struct Outcome {
     /// CPU seconds the whole machine was busy in the window, whoever used it: what neither the
     /// server nor this process used was taken by other processes.
     pub machine_cpu: f64,
+    /// A single-use workload ran out of calls before the window ended.
+    pub exhausted: bool,
 }
 
 /// A server under load and how to drive it.
@@ -160,11 +182,13 @@ pub async fn run(
     let mut ok = 0;
     let mut errors = 0;
     let mut first_error = None;
+    let mut exhausted = false;
     for tally in tallies {
         latency.add(&tally.latency)?;
         ok += tally.ok;
         errors += tally.errors;
         first_error = first_error.or(tally.first_error);
+        exhausted |= tally.exhausted;
     }
     Ok(Outcome {
         ok,
@@ -175,6 +199,7 @@ pub async fn run(
         server_cpu,
         client_cpu,
         machine_cpu,
+        exhausted,
     })
 }
 
@@ -183,6 +208,7 @@ struct Tally {
     errors: u64,
     first_error: Option<String>,
     latency: Histogram<u64>,
+    exhausted: bool,
 }
 
 /// Every connection sends until `duration` has passed; answers the connections still usable
@@ -226,12 +252,20 @@ async fn one_connection(
         errors: 0,
         first_error: None,
         latency: new_histogram()?,
+        exhausted: false,
     };
     let calls = &workload.calls;
     let mut next = first % calls.len().max(1);
     let mut sent = 0u64;
     while Instant::now() < deadline && sent < MAX_REQUESTS_PER_CONNECTION {
-        let Some(call) = calls.get(next) else { break };
+        let call = match &workload.once {
+            Some(cursor) => calls.get(cursor.fetch_add(1, Ordering::Relaxed)),
+            None => calls.get(next),
+        };
+        let Some(call) = call else {
+            tally.exhausted = workload.once.is_some();
+            break;
+        };
         next = (next + stride) % calls.len();
         sent += 1;
         let started = Instant::now();

@@ -63,6 +63,14 @@ struct Args {
     /// Also write the report to this file.
     #[arg(long)]
     markdown: Option<PathBuf>,
+    /// An empty PostgreSQL database on loopback (`postgres://user@127.0.0.1:PORT/db`): mint,
+    /// verify and exchange (ES256) run again on a node backed by it. `./scripts/bench` starts a
+    /// throwaway cluster and passes it.
+    #[arg(long, env = "SIGIL_BENCH_POSTGRES_URL", conflicts_with = "no_postgres")]
+    postgres: Option<String>,
+    /// Measure SQLite only, and say so in the report.
+    #[arg(long)]
+    no_postgres: bool,
 }
 
 impl Args {
@@ -148,7 +156,14 @@ async fn run(args: &Args) -> anyhow::Result<String> {
         args.crypto_time()
     );
     let ceilings = crypto::measure_all(args.crypto_time())?;
-    let single = single::run(&plan, &ceilings).await?;
+    let single = single::run(&plan, &ceilings, &single::Storage::Dev).await?;
+    let postgres = match &args.postgres {
+        Some(url) => {
+            client::check_postgres_loopback(url)?;
+            Some(single::run(&plan, &ceilings, &single::Storage::Postgres(url.clone())).await?)
+        }
+        None => None,
+    };
     let scale = if args.no_scale {
         None
     } else {
@@ -176,6 +191,7 @@ async fn run(args: &Args) -> anyhow::Result<String> {
         shape.warmup.as_secs_f64()
     ));
     let mut rows = single.rows;
+    rows.extend(postgres.iter().flat_map(|p| p.rows.iter().cloned()));
     rows.extend(scale.iter().flat_map(|s| s.rows.iter().cloned()));
     out.push_str(&report::scenarios(&rows));
     out.push_str(
@@ -192,7 +208,22 @@ async fn run(args: &Args) -> anyhow::Result<String> {
         report::mebibytes(single.peak_rss)
     ));
     if let Some(note) = single.exchange_note {
-        out.push_str(&format!("\nToken exchange: {note}\n"));
+        out.push_str(&format!("\nToken exchange: {note}.\n"));
+    }
+    match &postgres {
+        Some(postgres) => {
+            out.push_str(&format!(
+                "\nOn PostgreSQL: a `sigil serve --storage postgres://...` node on the database \
+                 given (`./scripts/bench` starts a throwaway cluster with durable commits: fsync \
+                 and synchronous_commit on), initialised and unsealed, same load; the database's \
+                 own CPU is in `other CPU s`. Peak RSS of that node: {}.\n",
+                report::mebibytes(postgres.peak_rss)
+            ));
+            if let Some(note) = &postgres.exchange_note {
+                out.push_str(&format!("Its token exchange: {note}.\n"));
+            }
+        }
+        None => out.push_str("\nOn PostgreSQL: not measured (no `--postgres` URL).\n"),
     }
     let failures = report::failures(&rows);
     if !failures.is_empty() {
@@ -236,6 +267,9 @@ fn header(args: &Args, shape: Shape) -> String {
     }
     if args.duration.is_some() {
         command.push_str(&format!(" --duration {}", shape.duration.as_secs_f64()));
+    }
+    if args.no_postgres {
+        command.push_str(" --no-postgres");
     }
     format!(
         "## Sigil benchmark\n\nCommand: `{command}` (release build, loopback, load generator and server \

@@ -6,6 +6,7 @@ use std::fmt::Write as _;
 use crate::crypto::{Alg, Ceiling};
 use crate::load::Outcome;
 use crate::scale::Scale;
+use crate::single::POSTGRES_SUFFIX;
 
 /// One measured scenario.
 #[derive(Clone)]
@@ -89,6 +90,14 @@ pub fn scenarios(rows: &[Row]) -> String {
 pub fn failures(rows: &[Row]) -> String {
     let mut out = String::new();
     for row in rows {
+        if row.outcome.exhausted {
+            let _ = writeln!(
+                out,
+                "- {}: ran out of single-use calls before the window ended (req/s understated; \
+                 req per server CPU-s holds)",
+                row.scenario
+            );
+        }
         if let Some(error) = &row.outcome.first_error {
             let _ = writeln!(
                 out,
@@ -191,6 +200,17 @@ pub fn targets(rows: &[Row], ceilings: &[Ceiling], scale: Option<&Scale>) -> Str
             format!("{p99:.2} ms"),
             p99 < 5.0,
         );
+    }
+    for single in ["mint ES256", "verify ES256"] {
+        let on_postgres = format!("{single}{POSTGRES_SUFFIX}");
+        if let (Some(a), Some(b)) = (find(single), find(&on_postgres)) {
+            let ratio = b.per_cpu_second() / a.per_cpu_second();
+            line(
+                &format!("{on_postgres} at most 10% below SQLite (req per server CPU-s)"),
+                format!("{:+.1}%", (ratio - 1.0) * 100.0),
+                ratio >= 0.9,
+            );
+        }
     }
     if let Some(scale) = scale {
         let (peak, _) = scale.end_rss;

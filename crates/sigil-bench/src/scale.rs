@@ -209,24 +209,17 @@ async fn load(
     let loading_peak_rss = server.peak_rss_bytes()?;
     server.stop();
 
-    let mint = Workload {
-        calls: std::sync::Arc::new(
-            role_names
-                .iter()
-                .map(|(issuer, role)| Call {
-                    path: format!("/v1/jwt-issuers/{issuer}/roles/{role}/mint"),
-                    body: Bytes::from_static(b"{}"),
-                })
-                .collect(),
-        ),
-        content_type: "application/json",
-        method: http::Method::POST,
-    };
-    let verify = Workload {
-        calls: std::sync::Arc::new(verify_calls(&trusted)?),
-        content_type: "application/json",
-        method: http::Method::POST,
-    };
+    let mint = Workload::cycling(
+        role_names
+            .iter()
+            .map(|(issuer, role)| Call {
+                path: format!("/v1/jwt-issuers/{issuer}/roles/{role}/mint"),
+                body: Bytes::from_static(b"{}"),
+            })
+            .collect(),
+        "application/json",
+    );
+    let verify = Workload::cycling(verify_calls(&trusted)?, "application/json");
     Ok(Loaded {
         mint,
         verify,

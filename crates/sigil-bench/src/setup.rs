@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, bail};
 use base64::Engine as _;
 use serde_json::{Value, json};
+use sigil_jose::SigningKey;
 
 use crate::client::{Connection, Target};
 use crate::crypto::Alg;
@@ -70,10 +71,46 @@ pub async fn create_issuer(connection: &mut Connection, alg: Alg) -> anyhow::Res
     Ok(issuer)
 }
 
-/// Lets tokens of `issuer`'s own trusted issuer be exchanged for its benchmark role: a
+/// A trusted issuer the benchmark signs for itself.
+pub struct Trusted {
+    /// Its name.
+    pub name: String,
+    /// Its `iss`.
+    pub iss: String,
+}
+
+/// Trusts `signer`'s tokens, inline key, `require_jti`: each token may be exchanged once.
+pub async fn trust_single_use_signer(
+    connection: &mut Connection,
+    issuer: &Issuer,
+    signer: &SigningKey,
+) -> anyhow::Result<Trusted> {
+    let trusted = Trusted {
+        name: format!("{}-single-use", issuer.name),
+        iss: format!("https://single-use.{}.bench.invalid", issuer.name),
+    };
+    connection
+        .post_ok(
+            "/v1/config/trusted-issuers",
+            &json!({
+                "name": trusted.name,
+                "issuer": trusted.iss,
+                "keys": [signer.public_jwk()],
+                "require_jti": true,
+            }),
+        )
+        .await?;
+    Ok(trusted)
+}
+
+/// Lets tokens of the trusted issuer `trusted` be exchanged for `issuer`'s benchmark role: a
 /// policy granting the role's mint, and an identity mapping giving it to every subject.
-pub async fn allow_exchange(connection: &mut Connection, issuer: &Issuer) -> anyhow::Result<()> {
-    let name = format!("{}-exchange", issuer.name);
+pub async fn allow_exchange(
+    connection: &mut Connection,
+    issuer: &Issuer,
+    trusted: &str,
+) -> anyhow::Result<()> {
+    let name = format!("{trusted}-exchange");
     let mint_path = format!("/jwt-issuers/{}/roles/{ROLE}/mint", issuer.name);
     connection
         .post_ok(
@@ -86,7 +123,7 @@ pub async fn allow_exchange(connection: &mut Connection, issuer: &Issuer) -> any
             "/v1/config/identity-mappings",
             &json!({
                 "name": name,
-                "trusted_issuer": issuer.name,
+                "trusted_issuer": trusted,
                 "id_match": "(.+)",
                 "policies": [name],
             }),

@@ -180,7 +180,7 @@ impl App {
                 self.mint_root_token()
                     .ok_or_else(|| SealRefused::Crypto("the internal key cannot sign".into()))
             });
-        self.keys.forget_private_keys();
+        self.keys.forget_private_keys().await;
         Ok(Initialisation {
             shares: init.shares,
             root_token: minted?,
@@ -199,7 +199,12 @@ impl App {
                         "keys could not be opened: {e}"
                     )));
                 }
-                tracing::info!("unsealed");
+                if self.seal.is_sealed() {
+                    // Sealed again while the keys were opening: that seal wins.
+                    self.keys.forget_private_keys().await;
+                } else {
+                    tracing::info!("unsealed");
+                }
             }
         }
         self.seal.status().await
@@ -208,7 +213,7 @@ impl App {
     /// Seals: drops the data key and every parsed private key.
     pub async fn seal_now(&self) {
         self.seal.seal().await;
-        self.keys.forget_private_keys();
+        self.keys.forget_private_keys().await;
         tracing::info!("sealed");
     }
 
@@ -323,7 +328,9 @@ impl App {
                 if leads.as_ref().is_ok_and(|l| *l) != leading {
                     leading = !leading;
                     if leading {
-                        tracing::info!("this node now leads scheduled work (key lifecycle, jti pruning)");
+                        tracing::info!(
+                            "this node now leads scheduled work (key lifecycle, jti pruning)"
+                        );
                     } else {
                         tracing::info!("this node no longer leads scheduled work");
                     }

@@ -56,6 +56,27 @@ impl SigningKeys {
     /// Loads every key from storage; with a data key, private parts are opened and parsed once.
     pub async fn load(&self, data_key: Option<Arc<SealingKey>>) -> Result<(), KeyRefused> {
         let _writer = self.writer.lock().await;
+        self.load_locked(data_key).await
+    }
+
+    /// Reloads every key from storage with the data key this node holds (another node changed
+    /// something). The data key is read once the writer lock is held: an unseal or a seal that
+    /// ran while this waited decides, never the state from before it.
+    pub async fn reload(&self) -> Result<(), KeyRefused> {
+        let _writer = self.writer.lock().await;
+        self.load_locked(self.data_key.load_full()).await
+    }
+
+    /// Drops the data key and every parsed private key (sealing). Waits for a load or write in
+    /// progress, so none can put a private key back after this returns.
+    pub async fn forget_private_keys(&self) {
+        let _writer = self.writer.lock().await;
+        self.data_key.store(None);
+        let sealed = self.keyring.load().sealed();
+        self.keyring.store(Arc::new(sealed));
+    }
+
+    async fn load_locked(&self, data_key: Option<Arc<SealingKey>>) -> Result<(), KeyRefused> {
         let records = self.store.signing_keys().list().await?;
         let opener = data_key.clone();
         let loaded = tokio::task::spawn_blocking(move || {
@@ -73,19 +94,6 @@ impl SigningKeys {
         self.keyring.store(Arc::new(Keyring::new(keys)));
         self.data_key.store(data_key);
         Ok(())
-    }
-
-    /// Reloads every key from storage with the data key this node holds (another node changed
-    /// something).
-    pub async fn reload(&self) -> Result<(), KeyRefused> {
-        self.load(self.data_key.load_full()).await
-    }
-
-    /// Drops the data key and every parsed private key (sealing).
-    pub fn forget_private_keys(&self) {
-        self.data_key.store(None);
-        let sealed = self.keyring.load().sealed();
-        self.keyring.store(Arc::new(sealed));
     }
 
     /// Creates a key with its first, active version. `data_key` overrides the unsealed one
@@ -256,4 +264,74 @@ pub(super) struct Draft {
     pub(super) sealed: BTreeMap<u32, Vec<u8>>,
     pub(super) signers: BTreeMap<u32, Arc<SigningKey>>,
     pub(super) revision: i64,
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+    use std::time::Duration;
+
+    use sigil_jose::SealingKey;
+
+    use super::SigningKeys;
+    use crate::clock::FixedClock;
+    use crate::signing_keys::usage::KeyUsage;
+    use crate::storage::sqlite::SqliteStore;
+
+    async fn service() -> (SigningKeys, tempfile::TempDir) {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open(&dir.path().join("sigil.sqlite"))
+            .await
+            .unwrap();
+        let clock = Arc::new(FixedClock::at(1_000_000));
+        let usage = Arc::new(KeyUsage::new(clock.clone()));
+        (SigningKeys::new(Arc::new(store), clock, usage), dir)
+    }
+
+    fn data_key() -> Arc<SealingKey> {
+        Arc::new(SealingKey::generate().unwrap().0)
+    }
+
+    /// A reload queued behind an unseal (another node's change arrived meanwhile) must not
+    /// put back the sealed state it would have seen before waiting.
+    #[tokio::test]
+    async fn a_reload_waiting_behind_an_unseal_keeps_the_data_key() {
+        let (keys, _dir) = service().await;
+        let keys = Arc::new(keys);
+        let unsealing = keys.writer.lock().await;
+        let reload = tokio::spawn({
+            let keys = keys.clone();
+            async move { keys.reload().await }
+        });
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        keys.load_locked(Some(data_key())).await.unwrap();
+        drop(unsealing);
+
+        reload.await.unwrap().unwrap();
+
+        assert!(
+            keys.data_key.load().is_some(),
+            "the reload undid the unseal"
+        );
+    }
+
+    /// A reload queued behind a seal must not open the private keys again.
+    #[tokio::test]
+    async fn a_reload_waiting_behind_a_seal_leaves_the_keys_sealed() {
+        let (keys, _dir) = service().await;
+        let keys = Arc::new(keys);
+        keys.load(Some(data_key())).await.unwrap();
+        let sealing = keys.writer.lock().await;
+        let reload = tokio::spawn({
+            let keys = keys.clone();
+            async move { keys.reload().await }
+        });
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        keys.data_key.store(None);
+        drop(sealing);
+
+        reload.await.unwrap().unwrap();
+
+        assert!(keys.data_key.load().is_none(), "the reload undid the seal");
+    }
 }

@@ -235,7 +235,10 @@ async fn a_write_cut_off_half_way_leaves_no_partial_rows_and_the_pool_reconnects
     .unwrap();
     let record = key(
         "cut",
-        vec![version(1, "kid-1", "retiring"), version(2, "kid-2", "active")],
+        vec![
+            version(1, "kid-1", "retiring"),
+            version(2, "kid-2", "active"),
+        ],
     );
     let write = tokio::spawn({
         let (store, record) = (store.clone(), record.clone());
